@@ -953,7 +953,8 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 #define CIVIC_JOURNAL_RECOVER 0x100u
 /* A flag for civic_engine_journal_open (since 1.1), or'ed into the policy:
  * a journal written under other rules (a scheme revised since: a rule
- * added, a change, a new weight) is replayed under the engine's, each
+ * added, a change, a new weight; or the one before it, an operator going
+ * back) is replayed under the engine's, each
  * event validated anew, instead of failing with CIVIC_E_MISMATCH; an event
  * that does not fit them fails the open with CIVIC_E_MISMATCH, naming it,
  * and so does a purge in it that the engine does not hold already (what a
@@ -1038,7 +1039,8 @@ CIVIC_API int civic_engine_load_snapshot(civic_engine *engine, const char *path,
                                          civic_error *err);
 
 /* A flag for civic_engine_load_snapshot_ext: the file may have been saved
- * under other rules (a scheme revised since). */
+ * under other rules (a scheme revised since, or the engine's rules the
+ * ones before the file's, an operator going back). */
 #define CIVIC_SNAPSHOT_OTHER_RULES 0x1u
 
 /** civic_engine_load_snapshot with flags (since 1.1): 0 is

@@ -831,13 +831,13 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
         return civic__error_path(err, CIVIC_E_MISMATCH, 16, "journal", j->path,
                                  " was written under libcivic 1.0's built-in scheme "
                                  "(examples/data/community-1.0.toml: open under it for 1.0's "
-                                 "answers); a revised scheme: open with "
+                                 "answers); rules changed on purpose: open with "
                                  "CIVIC_JOURNAL_OTHER_RULES to read its events under these");
     if (j->foreign && !j->other_rules) {
         char tail[CIVIC_ERROR_MESSAGE_SIZE];
         snprintf(tail, sizeof(tail), " was written under other rules (fingerprint %016llx, the "
-                 "engine's is %016llx); a revised scheme: open with CIVIC_JOURNAL_OTHER_RULES "
-                 "to read its events under these", (unsigned long long)j->fingerprint,
+                 "engine's is %016llx); rules changed on purpose: open with "
+                 "CIVIC_JOURNAL_OTHER_RULES to read its events under these", (unsigned long long)j->fingerprint,
                  (unsigned long long)e->rules->fingerprint);
         return civic__error_path(err, CIVIC_E_MISMATCH, 16, "journal", j->path, tail);
     }

@@ -370,13 +370,13 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
         return civic__error_path(r->err, CIVIC_E_MISMATCH, 16, "snapshot", r->path,
                                  " was saved under libcivic 1.0's built-in scheme "
                                  "(examples/data/community-1.0.toml: load under it for 1.0's "
-                                 "answers); a revised scheme: load with "
+                                 "answers); rules changed on purpose: load with "
                                  "CIVIC_SNAPSHOT_OTHER_RULES to read its events under these");
     if (fp != e->rules->fingerprint && !r->other_rules) {
         char tail[CIVIC_ERROR_MESSAGE_SIZE];
         snprintf(tail, sizeof(tail), " was saved under other rules (fingerprint %016llx, the "
-                 "engine's is %016llx); a revised scheme: load with CIVIC_SNAPSHOT_OTHER_RULES "
-                 "to read its events under these",
+                 "engine's is %016llx); rules changed on purpose: load with "
+                 "CIVIC_SNAPSHOT_OTHER_RULES to read its events under these",
                  (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
         return civic__error_path(r->err, CIVIC_E_MISMATCH, 16, "snapshot", r->path, tail);
     }

@@ -685,7 +685,10 @@ static void a_long_path_keeps_the_mismatch_advice_whole(void **state)
     snprintf(jnl, sizeof(jnl), "%s/journal.civic", deep);
     civic_engine *e = NULL;
     civic_error err = CIVIC_ERROR_INIT;
-    const char *ends = "to read its events under these";
+    /* "rules changed on purpose", not "a revised scheme": the engine's
+     * rules may be the ones before the file's (an operator going back) */
+    const char *ends = "; rules changed on purpose: load with CIVIC_SNAPSHOT_OTHER_RULES to read "
+                       "its events under these";
     for (int k = 0; k < 2; k++) { /* written under 1.0's built-in scheme, under other rules */
         unlink(snap);
         unlink(jnl);
@@ -710,8 +713,9 @@ static void a_long_path_keeps_the_mismatch_advice_whole(void **state)
                          CIVIC_E_MISMATCH);
         assert_non_null(strstr(err.message, "journal ..."));
         assert_non_null(strstr(err.message, "/journal.civic was written under"));
-        assert_non_null(strstr(err.message, "CIVIC_JOURNAL_OTHER_RULES"));
-        assert_string_equal(err.message + strlen(err.message) - strlen(ends), ends);
+        const char *opens = "; rules changed on purpose: open with CIVIC_JOURNAL_OTHER_RULES to "
+                            "read its events under these";
+        assert_string_equal(err.message + strlen(err.message) - strlen(opens), opens);
         civic_engine_free(e);
     }
     unlink(snap);

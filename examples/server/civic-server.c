@@ -1941,7 +1941,8 @@ static int open_data(server *s)
                                                 &err);
         if (rc != CIVIC_OK) {
             /* the library's way out names its flag; the service's is --rescore */
-            char *flag = rc == CIVIC_E_MISMATCH ? strstr(err.message, "; a revised scheme: ") : NULL;
+            char *flag = rc == CIVIC_E_MISMATCH ? strstr(err.message, "; rules changed on purpose: ")
+                                                : NULL;
             if (flag) *flag = '\0';
             report_error("loading the snapshot", rc, &err, false);
             snapshot_hint(rc, &err);
@@ -1971,7 +1972,7 @@ static int open_data(server *s)
         /* the library's way out names its flag; the service's is --recover
          * (--rescore) */
         char *flag = rc == CIVIC_E_CORRUPT ? strstr(err.message, "; open with CIVIC_JOURNAL_RECOVER")
-                     : rc == CIVIC_E_MISMATCH ? strstr(err.message, "; a revised scheme: ")
+                     : rc == CIVIC_E_MISMATCH ? strstr(err.message, "; rules changed on purpose: ")
                                               : NULL;
         if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
