@@ -1188,6 +1188,13 @@ static const char *offset_meant(const char *t, size_t n, char *buf, size_t size)
             return buf;
         }
     }
+    if (i == 0 && n > 0 && ((t[0] | 0x20) >= 'a' && (t[0] | 0x20) <= 'z') && memchr(t, '/', n)) {
+        /* "Asia/Shanghai": a zone of the tz database, whose offset may
+         * change with the date; the scheme's is one fixed offset */
+        snprintf(buf, size, "(a time zone's name: write its fixed offset, such as \"+08:00\"; "
+                 "there is no daylight saving time)");
+        return buf;
+    }
     if (i >= n || (t[i] != '+' && t[i] != '-')) return NULL;
     char sign = t[i++];
     for (k = i; k < n && t[k] >= '0' && t[k] <= '9';) k++;
@@ -1196,6 +1203,8 @@ static const char *offset_meant(const char *t, size_t n, char *buf, size_t size)
     const char *hh = t + i, *mm = "00";
     size_t hn = d <= 2 ? d : d - 2;
     if (d > 2) mm = t + i + hn; /* +0800, +800 */
+    if (d <= 2 && n - k == 6 && t[k + 3] == ':' && t[k + 4] == '0' && t[k + 5] == '0')
+        n -= 3; /* "+05:45:00": seconds of 0, which an offset does not write */
     if (k < n) {
         if (d > 2 || t[k] != ':' || n - k != 3 || t[k + 1] < '0' || t[k + 1] > '9' ||
             t[k + 2] < '0' || t[k + 2] > '9')
@@ -1238,7 +1247,7 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     case 5:
         rc = civic__rb_string(v, err, "utc_offset");
         if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset)) {
-            char hint[48];
+            char hint[128];
             bool shaped = civic__offset_shaped(v->text, v->len);
             /* "+8:00", "+0800", "UTC+8": the form to write */
             const char *meant = shaped ? NULL : offset_meant(v->text, v->len, hint, sizeof(hint));

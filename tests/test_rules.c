@@ -1701,7 +1701,7 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
     static const struct { const char *value, *meant; } cases[] = {
         { "+8:00", "+08:00" }, { "+0800", "+08:00" }, { "+08", "+08:00" }, { "UTC+8", "+08:00" },
         { "+8", "+08:00" }, { "gmt -05:30", "-05:30" }, { "-530", "-05:30" }, { "UTC", "Z" },
-        { "utc+08:00", "+08:00" },
+        { "utc+08:00", "+08:00" }, { "+05:45:00", "+05:45" }, { "-11:00:00", "-11:00" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char text[160], want[200];
@@ -1716,12 +1716,25 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
         civic_rules_free(rules_from(text));
     }
     /* none that would be refused, or where the form is no offset */
-    static const char *const none[] = { "+24", "+0860", "+08:0", "UTC+", "+123456", "8" };
+    static const char *const none[] = { "+24", "+0860", "+08:0", "UTC+", "+123456", "8",
+                                        "+05:45:30", "+0545:00" };
     for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
         char text[160];
         snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
                  none[k]);
         assert_null(strstr(rules_error(text, CIVIC_E_RULES).message, "did you mean"));
+    }
+    /* a zone's name: no offset to offer (it may change with the date), but
+     * what the key takes */
+    static const char *const zones[] = { "Asia/Shanghai", "America/New_York", "Etc/GMT-8" };
+    for (size_t k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
+        char text[160];
+        snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
+                 zones[k]);
+        assert_string_equal(rules_error(text, CIVIC_E_RULES).message,
+                            "line 2, column 14: 'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or "
+                            "\"Z\" (a time zone's name: write its fixed offset, such as "
+                            "\"+08:00\"; there is no daylight saving time)");
     }
 }
 
