@@ -3289,6 +3289,37 @@ static verdict target_check(struct MHD_Connection *c, const request *rq, const c
                       { "Connection", "close" } };
 }
 
+/* The method is a token (RFC 9110, 9.1: letters, digits and
+ * !#$%&'*+-.^_`|~), all of it: libmicrohttpd 0.9 takes the bytes before
+ * the first blank, and a NUL among them ends the method the service sees
+ * ("POST\0X /events" ran as POST, and "HEAD\0" answered with a body as a
+ * GET), where a proxy in front may have read the line otherwise; a byte
+ * that is no token's (a control, a bidi override) is no method to answer
+ * 405 to.  Either is a bad request line: the connection is closed.  A NUL
+ * is seen as a target_check sees one, by where the target begins: after
+ * the method, the NUL written over the blank, and blanks only. */
+static verdict method_check(struct MHD_Connection *c, const request *rq, const char *method)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    const char *why = NULL;
+    if (method && method[0] == '\0') why = "an empty method";
+    for (const unsigned char *m = (const unsigned char *)method; !why && m && *m; m++)
+        if (!((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') || (*m >= '0' && *m <= '9') ||
+              strchr(extra, *m)))
+            why = "a byte in the method that no method has (a method is a token, RFC 9110, 9.1)";
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!why && hs && method && rq->raw_at && layout_known()) {
+        const char *first = method + strlen(method) + 1;
+        uintptr_t end = (uintptr_t)method + hs->header_size, t = (uintptr_t)rq->raw_at;
+        if ((uintptr_t)first <= t && t < end)
+            for (const char *p = first; !why && p < rq->raw_at; p++)
+                if (*p != ' ') why = "a NUL byte in the method (RFC 9112, 3.1)";
+    }
+    if (!why) return (verdict){ 0 };
+    return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request", why, { "Connection", "close" } };
+}
+
 /* Whether more than one blank came between the method and the target:
  * libmicrohttpd 0.9 skips them ("GET  /healthz" is /healthz), where a blank
  * after the target is refused as one inside it; a proxy may read either
@@ -3402,7 +3433,8 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
                         why, { "Connection", "close" } };
         return send_verdict(c, rq, &big);
     }
-    verdict v = target_check(c, rq, method, version);
+    verdict v = method_check(c, rq, method);
+    if (!v.status) v = target_check(c, rq, method, version);
     if (!v.status) v = framing_check(c, method, version);
     if (v.status) return send_verdict(c, rq, &v);
     rq->blanks_before = blanks_after_method(c, method, rq->raw_at);

@@ -1387,6 +1387,31 @@ def test_hidden_framing(srv):
     out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\x00 \t\r\n\r\n" + smuggled)
     check(out.startswith(b"HTTP/1.1 400") and b"a NUL byte inside a header value" in out and
           out.count(b"HTTP/1.1 ") == 1, "Host: x NUL answers 400 once: %r" % out[:300])
+    # a NUL byte in the method ended it for libmicrohttpd: "POST\0X" ran
+    # as POST, "HEAD\0" answered with a body; a byte no token has (a
+    # control, a bidi override) was answered 405: each is a bad request
+    # line, refused and closed, the batch not applied
+    csv = b"id,subject,type,ts\nnm1,s-method,recycling,2025-01-01\n"
+    for data, reason in (
+            (b"POST\x00IGNORED /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+             b"Authorization: Bearer " + tok("ingest").encode() +
+             b"\r\nContent-Length: %d\r\n\r\n" % len(csv) + csv, b"a NUL byte in the method"),
+            (b"GET\x00POST /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"a NUL byte in the method"),
+            (b"HEAD\x00 /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + smuggled,
+             b"a NUL byte in the method"),
+            (b"G\x01T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"a method is a token"),
+            (b"\xe2\x80\xaeTEG /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"a method is a token"),
+            (b"G\xffT /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"a method is a token")):
+        out = raw_bytes(srv, data)
+        check(out.startswith(b"HTTP/1.1 400") and reason in out and out.count(b"HTTP/1.1 ") == 1
+              and b"<timeout>" not in out, "%r answers 400 %r once and closes: %r"
+              % (data[:30], reason, out[:300]))
+    status, _, data = srv.raw("GET", "/subjects/s-method", token=tok("reader"))
+    check(status == 404 or (status == 200 and strict_json(data)["events"] == 0),
+          "no batch of a method with a NUL was applied: %d %r" % (status, data[:200]))
+    # a method of token bytes the service does not take stays 405
+    out = raw_bytes(srv, b"BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 405"), "BREW: 405: %r" % out[:200])
     # blanks at a value's end, an empty value, bare LF line ends: all fine
     for data in (b"GET /healthz HTTP/1.1\r\nHost: x \t\r\nX-A:\r\nConnection: close\r\n"
                  b"X-B: \r\n\r\n",
