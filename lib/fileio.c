@@ -161,6 +161,10 @@ civic_binary civic__binary_kind(const char *data, size_t len)
         { "\x7f" "ELF", 4, CIVIC_BINARY_ELF },
         /* an OLE2 compound file: what Excel 97-2003 saves as .xls */
         { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, CIVIC_BINARY_XLS },
+        /* the library's own files (snapshot.c, journal.c), given for a
+         * log (Engine.load beside Engine.load_snapshot) or a rules file */
+        { "CIVICSNP", 8, CIVIC_BINARY_SNAPSHOT },
+        { "CIVICJNL", 8, CIVIC_BINARY_JOURNAL },
         { "\xff\xfe\0\0", 4, CIVIC_BINARY_UTF32 }, /* before UTF-16's, which it begins with */
         { "\0\0\xfe\xff", 4, CIVIC_BINARY_UTF32 },
         { "\xff\xfe", 2, CIVIC_BINARY_UTF16 },
@@ -206,6 +210,15 @@ const char *civic__binary_text(civic_binary kind, bool rules)
         [CIVIC_BINARY_XLS] = { "an Excel 97-2003 workbook or another old Office file (a .doc, "
                                "a .msg): save the sheet as CSV (UTF-8, comma-separated)",
                                "an Excel 97-2003 workbook or another old Office file" },
+        [CIVIC_BINARY_SNAPSHOT] = { "a libcivic snapshot (open it as one: "
+                                    "civic_engine_load_snapshot or civic_engine_open_snapshot, "
+                                    "Python's Engine.load_snapshot or Engine.open_snapshot, or "
+                                    "civic-server --data)",
+                                    "a libcivic snapshot" },
+        [CIVIC_BINARY_JOURNAL] = { "a libcivic journal (open it as one: "
+                                   "civic_engine_journal_open, Python's Engine.journal_open, or "
+                                   "civic-server --data)",
+                                   "a libcivic journal" },
     };
     return rules && what[kind][1] ? what[kind][1] : what[kind][0];
 }

@@ -812,7 +812,7 @@ typedef enum civic_binary {
     CIVIC_BINARY_NONE, /* text, as far as the first bytes tell */
     CIVIC_BINARY_GZIP, CIVIC_BINARY_ZSTD, CIVIC_BINARY_XZ, CIVIC_BINARY_BZIP2,
     CIVIC_BINARY_ZIP, CIVIC_BINARY_SQLITE, CIVIC_BINARY_ELF, CIVIC_BINARY_UTF16,
-    CIVIC_BINARY_UTF32, CIVIC_BINARY_XLS
+    CIVIC_BINARY_UTF32, CIVIC_BINARY_XLS, CIVIC_BINARY_SNAPSHOT, CIVIC_BINARY_JOURNAL
 } civic_binary;
 
 civic_binary civic__binary_kind(const char *data, size_t len);

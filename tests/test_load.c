@@ -1713,6 +1713,16 @@ static void what_is_not_a_log_is_named(void **state)
         { "\0i\0d\0,\0s\0\n", 10, "UTF-16 text (event logs are UTF-8: convert it first)" },
         { "i\0\0\0d\0\0\0", 8, "UTF-32 text (event logs are UTF-8: convert it first)" },
         { "\0\0\0i\0\0\0d", 8, "UTF-32 text (event logs are UTF-8: convert it first)" },
+        /* the library's own files, given to a load beside the call that
+         * opens them (the CSV reader said "a quote inside an unquoted
+         * field" of a snapshot's header): the real headers' first bytes */
+        { "CIVICSNP\x02\x00\x00\x00\x00\x00\x00\x00", 16,
+          "not an event log: a libcivic snapshot (open it as one: civic_engine_load_snapshot or "
+          "civic_engine_open_snapshot, Python's Engine.load_snapshot or Engine.open_snapshot, or "
+          "civic-server --data)" },
+        { "CIVICJNL\x02\x00\x00\x00\x00\x00\x00\x00", 16,
+          "not an event log: a libcivic journal (open it as one: civic_engine_journal_open, "
+          "Python's Engine.journal_open, or civic-server --data)" },
     };
     char path[] = "/tmp/civic-test-notlog-XXXXXX";
     int fd = mkstemp(path);

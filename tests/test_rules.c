@@ -1902,6 +1902,8 @@ static void a_compressed_utf16_or_utf32_rules_file_says_what_it_is(void **state)
     (void)state;
     static const struct { const char *bytes; size_t len; const char *what; } cases[] = {
         { "\x1f\x8b\x08\x00\x00\x00", 6, "not a rules file: gzip-compressed data" },
+        { "CIVICSNP\x02\x00\x00\x00", 12, "not a rules file: a libcivic snapshot" },
+        { "CIVICJNL\x02\x00\x00\x00", 12, "not a rules file: a libcivic journal" },
         { "\xff\xfe[\0s\0", 6, "not a rules file: UTF-16 text" },
         { "\xfe\xff\0[\0s", 6, "not a rules file: UTF-16 text" },
         { "[\0s\0c\0", 6, "not a rules file: UTF-16 text" },        /* no byte order mark */
