@@ -2463,6 +2463,8 @@ static int parse_options(int argc, char **argv, options *o)
                 snprintf(name, sizeof(name), "-%c", optopt);
             else
                 snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+            if (strcmp(name, "--") == 0) /* "--=x": no name before its '=' ("--" alone ends the options) */
+                snprintf(name, sizeof(name), "%s", a);
             size_t len = strlen(name), matches = 0;
             for (size_t k = 0; is_long && len > 2 && long_options[k].name; k++)
                 matches += strncmp(long_options[k].name, name + 2, len - 2) == 0;

@@ -723,6 +723,9 @@ status print-rules-format 1 "takes no other option or file" -- --print-rules -r 
 if cmp -s "$T/out1" "$T/out2"; then ok; else bad "print-rules -r round trip: $(cat "$T/err")"; fi
 status unknown-short 1 "unknown option '-x'" -- -x $D/events.csv
 status unknown-long-value 1 "unknown option '--frob'" -- --frob=3 $D/events.csv
+# no name before the '=': quoted as typed ("--" alone is no option, it ends them)
+status unknown-long-no-name 1 "unknown option '--=x'$" -- --=x $D/events.csv
+status unknown-long-no-name-empty 1 "unknown option '--='$" -- --= $D/events.csv
 # a known long option given a value, an ambiguous abbreviation, empty file
 # names and numbers with a sign or a blank: each a usage error in its own words
 status long-takes-no-value 1 "option '--help' takes no value" -- --help=x
