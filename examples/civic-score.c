@@ -2484,21 +2484,33 @@ static int parse_options(int argc, char **argv, options *o)
         fputs(civic_rules_default_text(), stdout);
         return 100;
     }
-    if (o->file_count == 0) o->files[o->file_count++] = "-";
+    bool log_named = o->file_count > 0;
+    if (!log_named) o->files[o->file_count++] = "-";
     /* standard input is read once: named "-", or /dev/stdin, /dev/fd/0 (a
      * pipe's second reader would get nothing: an empty answer, exit 0) */
     const char *rules_in = reads_stdin(o->rules_path), *compare_in = reads_stdin(o->compare);
-    const char *log_in = NULL;
-    for (int i = 0; i < o->file_count && !o->print_rules && !log_in; i++)
-        log_in = reads_stdin(o->files[i]);
-    char why[600];
+    const char *log_in = NULL, *log_again = NULL;
+    for (int i = 0; i < o->file_count && !o->print_rules && !log_again; i++) {
+        const char *in = reads_stdin(o->files[i]);
+        if (in && log_in) log_again = in;
+        else if (in) log_in = in;
+    }
+    char why[600], log_why[300];
+    if (log_named)
+        snprintf(log_why, sizeof(log_why), "a log (%.200s): give the log as a file", log_in ? log_in : "");
+    else /* the "-" is the default's: none was typed */
+        snprintf(log_why, sizeof(log_why), "a log, and no log file was named, so the log would be "
+                 "standard input: name the log file");
     if (rules_in && compare_in)
         snprintf(why, sizeof(why), "standard input is read once: it cannot hold both schemes "
                  "(-r %.200s and --compare %.200s)", rules_in, compare_in);
     else if ((rules_in || compare_in) && log_in)
         snprintf(why, sizeof(why), "standard input is read once: it cannot hold both the rules "
-                 "(%s %.200s) and a log (%.200s): give the log as a file",
-                 rules_in ? "-r" : "--compare", rules_in ? rules_in : compare_in, log_in);
+                 "(%s %.200s) and %s", rules_in ? "-r" : "--compare",
+                 rules_in ? rules_in : compare_in, log_why);
+    else if (log_again) /* the second reader would get nothing: its events silently lost */
+        snprintf(why, sizeof(why), "standard input is read once: it cannot be two logs "
+                 "(%.200s and %.200s): name it once", log_in, log_again);
     else
         return 0;
     return usage_error("%s", why);
@@ -3133,8 +3145,8 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             return EXIT_INPUT;
         }
     }
-    char **bufs = calloc((size_t)n + 1, sizeof(*bufs)), *stdin_buf = NULL;
-    size_t *lens = calloc((size_t)n + 1, sizeof(*lens)), stdin_len = 0;
+    char **bufs = calloc((size_t)n + 1, sizeof(*bufs));
+    size_t *lens = calloc((size_t)n + 1, sizeof(*lens));
     bool show_progress = isatty(STDERR_FILENO) != 0;
     if (!bufs || !lens) {
         fprintf(stderr, "civic-score: out of memory\n");
@@ -3143,12 +3155,7 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
     for (int i = 0; status == 0 && *next && i < n; i++) {
         const char *path = o->files[i];
         if (!read_once(path)) continue;
-        bool std = strcmp(path, "-") == 0;
-        if (std && stdin_buf) { /* every "-" is the one standard input */
-            bufs[i] = stdin_buf;
-            lens[i] = stdin_len;
-            continue;
-        }
+        bool std = strcmp(path, "-") == 0; /* named once at most (parse_options) */
         if (std) terminal_note(STDIN_FILENO);
         char *text = std ? read_stdin(&lens[i]) : read_file(path, &lens[i]);
         if (!text) {
@@ -3158,10 +3165,6 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             break;
         }
         bufs[i] = text;
-        if (std) {
-            stdin_buf = text;
-            stdin_len = lens[i];
-        }
         const char *what = not_a_log((const unsigned char *)text, lens[i] < 4096 ? lens[i] : 4096,
                                      std ? CIVIC_FORMAT_AUTO : format_of_name(path));
         if (what) {
@@ -3207,9 +3210,7 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
         }
     }
     if (status == 0) warn_early_ts(*e, early ? rules_shown(early) : NULL);
-    for (int i = 0; bufs && i < n; i++)
-        if (bufs[i] != stdin_buf) free(bufs[i]);
-    free(stdin_buf);
+    for (int i = 0; bufs && i < n; i++) free(bufs[i]);
     free(bufs);
     free(lens);
     return status;

@@ -504,15 +504,27 @@ if [ -s "$T/want" ] && cmp -s "$T/out" "$T/want"; then ok; else bad "compare-std
 printf 'id,subject,type,ts\n' | "$CLI" -r - --print-rules >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "<stdin>: line 1, column 3: not a rules file: an event log" "$T/err"
 then ok; else bad "rules-stdin-log: exit $rc: $(cat "$T/err")"; fi
-status rules-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log (-)" -- -r - <$D/rules.toml
+# no log named: the "-" was not typed, so the message does not quote one
+status rules-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log, and no log file was named, so the log would be standard input: name the log file$" -- -r - <$D/rules.toml
+status compare-and-no-log-stdin 1 "it cannot hold both the rules (--compare -) and a log, and no log file was named" -- -r $D/rules.toml --compare - <$D/rules.toml
+status rules-and-named-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log (-): give the log as a file$" -- -r - - <$D/rules.toml
 status rules-and-compare-stdin 1 "standard input is read once: it cannot hold both schemes (-r - and --compare -)" -- -r - --compare - $D/events.csv <$D/rules.toml
+# standard input named twice: the second reader would get nothing (an
+# empty log, silently); a regular file through /dev/stdin is opened again
+status stdin-twice 1 "standard input is read once: it cannot be two logs (- and -): name it once$" -- $R - -
+status stdin-twice-compare 1 "it cannot be two logs (- and -)" -- $R --compare $D/rules.toml - -
+cat $D/events.csv | "$CLI" $R - /dev/stdin >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "^civic-score: standard input is read once: it cannot be two logs (- and /dev/stdin): name it once$" "$T/err"
+then ok; else bad "stdin-twice-pipe: exit $rc: $(cat "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 -f csv - /dev/stdin <$D/events.csv >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "stdin-file-twice: exit $rc: $(cat "$T/err")"; fi
 status compare-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (--compare -) and a log (-)" -- --compare - - <$D/rules.toml
 : | "$CLI" -r - $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: standard input is empty" "$T/err"; then ok
 else bad "rules-stdin-empty: exit $rc: $(cat "$T/err")"; fi
 # standard input by another name, a pipe read twice: refused, not an empty answer
 cat $D/rules.toml | "$CLI" -r /dev/stdin >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && grep -q "read once: it cannot hold both the rules (-r /dev/stdin) and a log (-)" "$T/err"
+if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && grep -q "read once: it cannot hold both the rules (-r /dev/stdin) and a log, and no log file was named, so the log would be standard input" "$T/err"
 then ok; else bad "rules-dev-stdin: exit $rc: $(cat "$T/out" "$T/err")"; fi
 cat $D/rules.toml | "$CLI" -r - /dev/fd/0 >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "and a log (/dev/fd/0)" "$T/err"; then ok; else bad "rules-dev-fd-0: exit $rc: $(cat "$T/out" "$T/err")"; fi
