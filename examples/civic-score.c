@@ -2076,6 +2076,15 @@ static void terminal_note(int in_fd)
           "then Ctrl-D (or name a log: civic-score [OPTIONS] FILE...)\n", stderr);
 }
 
+/* Rules read from a terminal (-r - or --compare -, said as option): what
+ * the wait is for, as terminal_note says it of events. */
+static void rules_terminal_note(const char *option)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) return;
+    fprintf(stderr, "civic-score: reading the rules from the terminal: type a rules file "
+            "(TOML), then Ctrl-D (or name one: civic-score %s FILE ...)\n", option);
+}
+
 /* Load the stream in_fd, named name in messages.  -1: the input was refused
  * or could not be read (said on standard error). */
 static int load_stream(civic_engine *e, int in_fd, const char *name,
@@ -2540,11 +2549,12 @@ static bool names_stdin_fd(const char *path)
            strcmp(path, "/proc/self/fd/0") == 0;
 }
 
-/* The scheme of a rules file (NULL: the built-in one), read once a run:
- * --compare's second pass makes its engines again from the civic_rules
- * loaded here (a FIFO, a <(...) or /dev/stdin opened again is empty, or
- * waits for a writer that will not come). */
-static int load_rules(const char *path, civic_rules **rules)
+/* The scheme of a rules file (NULL: the built-in one) given with option
+ * (-r or --compare), read once a run: --compare's second pass makes its
+ * engines again from the civic_rules loaded here (a FIFO, a <(...) or
+ * /dev/stdin opened again is empty, or waits for a writer that will not
+ * come). */
+static int load_rules(const char *path, const char *option, civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
     int rc;
@@ -2555,6 +2565,7 @@ static int load_rules(const char *path, civic_rules **rules)
         complain("%s: cannot read the rules: %s", path, strerror(EBADF));
         return EXIT_INPUT;
     }
+    if (from_stdin) rules_terminal_note(option);
     if (from_stdin && !(text = read_stdin(&len))) {
         complain("<stdin>: cannot read the rules: %s", strerror(errno ? errno : ENOMEM));
         return EXIT_INPUT;
@@ -3253,7 +3264,7 @@ int main(int argc, char **argv)
     civic_engine *e = NULL, *next = NULL;
     civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
-    if (status == 0) status = load_rules(o.rules_path, &rules);
+    if (status == 0) status = load_rules(o.rules_path, "-r", &rules);
     if (status == 0) warn_keys_ignored = civic_rules_spec_version(rules) < 2;
     if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);
@@ -3261,7 +3272,7 @@ int main(int argc, char **argv)
      * error (standard output is the scheme alone) */
     if (status == 0 && o.print_rules) warn_print();
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
-    if (status == 0 && o.compare) status = load_rules(o.compare, &compare_rules);
+    if (status == 0 && o.compare) status = load_rules(o.compare, "--compare", &compare_rules);
     if (status == 0 && o.compare) warn_scheme(compare_rules, o.compare);
     if (status == 0 && o.compare) status = new_engine(compare_rules, &next);
     /* A file that is not an event log is told first (as the Dask example

@@ -183,10 +183,19 @@ for argv in ([cli, "-r", rules, "-f", "csv"], [cli, "-r", rules, "-f", "csv", "/
 # into memory: one ^D ends them too
 with open(rules, "rb") as f:
     rules_text = f.read()
+# and what the wait is for is said, as it is for a log (the rules' own words)
+rules_note = b"civic-score: reading the rules from the terminal: type a rules file (TOML), then Ctrl-D"
 rc6, shown = typed([cli, "-r", "-", "-f", "csv", events], rules_text[:len(rules_text) // 2],
                    rules_text[len(rules_text) // 2:])
-if rc6 != 0 or b"subject,group,score" not in shown:
+if rc6 != 0 or b"subject,group,score" not in shown or note in shown \
+        or shown.count(rules_note + b" (or name one: civic-score -r FILE ...)") != 1:
     print("rules typed at a terminal (-r -): rc=%s shown=%r" % (rc6, shown[-300:]))
+    ok = False
+rc8, shown = typed([cli, "-r", rules, "--compare", "-", "-f", "csv", events],
+                   rules_text[:len(rules_text) // 2], rules_text[len(rules_text) // 2:])
+if rc8 != 0 or b"subject,group,score" not in shown or note in shown \
+        or shown.count(rules_note + b" (or name one: civic-score --compare FILE ...)") != 1:
+    print("rules typed at a terminal (--compare -): rc=%s shown=%r" % (rc8, shown[-300:]))
     ok = False
 rc7, shown = typed([cli, "-r", rules, "--compare", rules, "-f", "csv"])
 if rc7 != 0 or b"s1," not in shown or shown.count(note) != 1:
