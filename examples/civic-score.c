@@ -2692,10 +2692,13 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
     return EXIT_USAGE;
 }
 
-/* Subject ids an answer shows that begin or end with a blank: each is
- * another subject than the id without them (a clerk's "r0001 " beside
- * "r0001").  Told from the ids printed, which the answer walks anyway: the
- * log is not read for them.  The first and how many, before the answer. */
+/* Subject ids an answer shows that begin or end with a blank or another
+ * space (U+00A0, U+3000 ...), or hold a zero-width character (U+200B ...),
+ * as a flag's name is warned of (hints_name_unseen): each is another
+ * subject than the id without them (a clerk's "r0001 " beside "r0001", a
+ * spreadsheet's "r0001" and a no-break space).  Told from the ids printed,
+ * which the answer walks anyway: the log is not read for them.  The first
+ * and how many, before the answer. */
 typedef struct blank_ids {
     uint64_t count;
     const char *first; /* borrowed from the answer, which outlives the warning */
@@ -2703,10 +2706,24 @@ typedef struct blank_ids {
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
+/* Whether the id's first or last byte, or any byte, may begin what
+ * hints_name_unseen looks for: most ids (ASCII, not padded) are passed
+ * without it. */
+static bool maybe_unseen(const char *id, size_t n)
+{
+    if (is_blank(id[0]) || is_blank(id[n - 1])) return true;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] >= 0x80) return true;
+    return false;
+}
+
 static void blank_note(blank_ids *b, const char *id)
 {
+    char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
     size_t n = strlen(id);
-    if (n == 0 || (!is_blank(id[0]) && !is_blank(id[n - 1]))) return;
+    if (n == 0 || !maybe_unseen(id, n) ||
+        !hints_name_unseen(id, why, sizeof(why), bare, sizeof(bare)))
+        return;
     if (!b->count++) b->first = id;
 }
 
@@ -2714,19 +2731,15 @@ static void blank_warn(const blank_ids *b)
 {
     if (!b->count) return;
     const char *id = b->first;
-    size_t n = strlen(id), lo = 0, hi = n;
-    while (lo < hi && is_blank(id[lo])) lo++;
-    while (hi > lo && is_blank(id[hi - 1])) hi--;
+    char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
+    hints_name_unseen(id, why, sizeof(why), bare, sizeof(bare));
     char more[64] = "";
     if (b->count > 1) snprintf(more, sizeof(more), " (%" PRIu64 " such subjects)", b->count);
-    if (lo == hi)
+    if (strcmp(why, "is blanks only") == 0)
         complain("warning: subject '%s' is blanks only%s", id, more);
     else
-        complain("warning: subject '%s' %s: it is a different subject from '%.*s'%s", id,
-                 lo > 0 && hi < n ? "has blanks around it"
-                 : lo > 0        ? "begins with a blank"
-                                 : "ends with a blank",
-                 (int)(hi - lo), id + lo, more);
+        complain("warning: subject '%s' %s: it is a different subject from '%s'%s", id, why,
+                 bare, more);
 }
 
 static void blank_warn_result(const civic_result *res)
@@ -2762,14 +2775,16 @@ static bool same_but_case(const char *a, const char *b, size_t n)
 
 /* For a subject with no events: " (the log has 'r0002 ', another subject:
  * mind the blanks)" when a subject that differs from it only by blanks
- * around it has some (a padded export), else " (the log has 'r0007',
+ * around it has some (a padded export), " (the log has 'r0002\u00a0',
+ * another subject: it ends with U+00A0, a no-break space)" by another
+ * space or a zero-width character (hints_name_unseen), else " (the log has 'r0007',
  * another subject: ids differ in capitals)" for one that differs only in
  * ASCII letters' case (an id typed by hand), else "".  Asked only then: it
  * lists every subject. */
 static const char *padded_twin(const civic_engine *e, const char *id, int64_t as_of)
 {
-    static char said[CIVIC_ID_BYTES_MAX + 80];
-    char cased[CIVIC_ID_BYTES_MAX + 80] = "";
+    static char said[CIVIC_ID_BYTES_MAX + HINTS_UNSEEN_WHY_BYTES + 80];
+    char cased[sizeof(said)] = "";
     civic_result *res = NULL;
     size_t n = strlen(id);
     said[0] = '\0';
@@ -2778,12 +2793,15 @@ static const char *padded_twin(const civic_engine *e, const char *id, int64_t as
         civic_score s = CIVIC_SCORE_INIT;
         if (civic_result_get(res, i, &s) != CIVIC_OK) continue;
         const char *t = s.subject;
-        size_t lo = 0, hi = strlen(t);
-        while (lo < hi && is_blank(t[lo])) lo++;
-        while (hi > lo && is_blank(t[hi - 1])) hi--;
-        if ((lo > 0 || hi < strlen(t)) && hi - lo == n && memcmp(t + lo, id, n) == 0)
+        char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
+        bool unseen = strlen(t) > n && maybe_unseen(t, strlen(t)) &&
+                      hints_name_unseen(t, why, sizeof(why), bare, sizeof(bare)) &&
+                      strcmp(bare, id) == 0;
+        if (unseen && (strcmp(why, "has blanks around it") == 0 || strstr(why, "a blank")))
             snprintf(said, sizeof(said), " (the log has '%s', another subject: mind the "
                      "blanks)", t);
+        else if (unseen) /* "begins with U+00A0, a no-break space" */
+            snprintf(said, sizeof(said), " (the log has '%s', another subject: it %s)", t, why);
         else if (!cased[0] && strlen(t) == n && same_but_case(t, id, n))
             snprintf(cased, sizeof(cased), " (the log has '%s', another subject: ids differ "
                      "in capitals)", t);

@@ -1113,3 +1113,9 @@ void hints_not_a_list(const civic_rules *rules, const char *name, char quote, ch
     else
         snprintf(out, n, " is neither a flag nor a measure of the scheme (lists: %s)", names);
 }
+
+bool hints_name_unseen(const char *name, char *why, size_t why_size, char *bare,
+                       size_t bare_size)
+{
+    return name_unseen(name, why, why_size, bare, bare_size);
+}

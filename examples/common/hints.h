@@ -200,6 +200,21 @@ void hints_list_names(const civic_rules *rules, char *out, size_t n);
 void hints_not_a_list(const civic_rules *rules, const char *name, char quote, char *out,
                       size_t n);
 
+/* What of a name no reader sees, as the warning of a flag or a dimension
+ * says it (hints_scheme, HINT_UNSEEN), for other names (civic-score's of a
+ * subject id): blanks or another space (U+00A0, U+202F, U+3000,
+ * U+2000..U+200A) at its start or end, or a zero-width character (U+200B,
+ * U+200C, U+200D, U+2060, U+FEFF) anywhere.  true when it has any: into why
+ * (HINTS_UNSEEN_WHY_BYTES hold any) "is blanks only" (nothing else in it),
+ * "begins with U+00A0, a no-break space", "ends with ...", "holds U+200B,
+ * a zero-width space", else for plain blanks "has blanks around it",
+ * "begins with a blank" or "ends with a blank"; into bare (bare_size > 0)
+ * the name without them (what does not fit is left out).  name is valid
+ * UTF-8. */
+#define HINTS_UNSEEN_WHY_BYTES 96
+bool hints_name_unseen(const char *name, char *why, size_t why_size, char *bare,
+                       size_t bare_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1702,6 +1702,20 @@ warns case-explain-no-twin 1 "the score is the base)$" -- $R -t 2022-05-01 --exp
 printf 'id,subject,type,ts\ne1,r0001,fine,2022-03-01\ne2," r 0001 ",fine,2022-03-01\n' >"$T/blank2.csv"
 warns blank-around 1 "^civic-score: warning: subject ' r 0001 ' has blanks around it: it is a different subject from 'r 0001'$" -- $R "$T/blank2.csv"
 warns blank-inside 0 "" -- $R -t 2022-05-01 $D/events.csv
+# another space a spreadsheet or a web page leaves at an end (U+00A0,
+# U+3000), or a zero-width character anywhere (U+200B): the same warning, in
+# the words a flag's name gets, the character as its escape; in id order,
+# 'r\u200b0002' (r: 0x72) comes before '\u3000r0001' (0xe3)
+printf 'id,subject,type,ts\ne1,r0001,fine,2022-03-01\ne2,r0001\302\240,fine,2022-03-01\n' >"$T/nbsp.csv"
+warns nbsp-subject 1 "^civic-score: warning: subject 'r0001\\\\u00a0' ends with U+00A0, a no-break space: it is a different subject from 'r0001'$" -- $R "$T/nbsp.csv"
+printf 'id,subject,type,ts\ne1,\343\200\200r0001,fine,2022-03-01\ne2,r\342\200\2130002,fine,2022-03-01\n' >"$T/wide.csv"
+warns zero-width-subject 1 "^civic-score: warning: subject 'r\\\\u200b0002' holds U+200B, a zero-width space: it is a different subject from 'r0002' (2 such subjects)$" -- $R "$T/wide.csv"
+warns ideographic-explain 1 "^civic-score: warning: subject '\\\\u3000r0001' begins with U+3000, an ideographic space: it is a different subject from 'r0001'$" -- $R --explain "$(printf '\343\200\200r0001')" "$T/wide.csv"
+printf 'id,subject,type,ts\ne1,\302\240,fine,2022-03-01\n' >"$T/nbsp-only.csv"
+warns nbsp-only-subject 1 "^civic-score: warning: subject '\\\\u00a0' is blanks only$" -- $R "$T/nbsp-only.csv"
+# the plain id of one the log holds only so: the empty record's warning names it
+printf 'id,subject,type,ts\ne1,r0001\302\240,fine,2022-03-01\n' >"$T/nbsp2.csv"
+warns nbsp-explain-twin 1 "^civic-score: warning: subject 'r0001' has no events at or before .* (the log has 'r0001\\\\u00a0', another subject: it ends with U+00A0, a no-break space)$" -- $R --explain r0001 -t 2022-05-01 "$T/nbsp2.csv"
 "$CLI" $R -t 2022-05-01 "$T/blank.csv" >"$T/both" 2>&1
 if head -1 "$T/both" | grep -q "^civic-score: warning: subject"; then ok; else bad "blank warning order: $(cat "$T/both")"; fi
 
