@@ -89,7 +89,8 @@ from typing import Any as _Any, Dict as _Dict, IO as _IO, Iterable as _Iterable,
 
 from . import _capi
 from . import _hints
-from ._capi import CivicError, CivicOSError
+from ._capi import (CivicError, CivicOSError, CivicValueError, CivicOverflowError,
+                    CivicEncodeError, CivicDecodeError)
 from ._capi import (CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_INVALID, CIVIC_E_NOMEM,  # noqa: F401
                     CIVIC_E_SYNTAX, CIVIC_E_RULES, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
                     CIVIC_E_OVERFLOW, CIVIC_E_LIMIT, CIVIC_E_IO, CIVIC_E_VERSION,
@@ -100,6 +101,7 @@ __version__ = _capi.PACKAGE_VERSION
 
 __all__ = [
     "__version__", "library_version", "library_path", "CivicError", "CivicOSError",
+    "CivicValueError", "CivicOverflowError", "CivicEncodeError", "CivicDecodeError",
     "CivicWarning", "to_records",
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",

@@ -4942,6 +4942,21 @@ class TestPackaging(unittest.TestCase):
         doc = civic.LoadReport.to_dict.__doc__
         self.assertIn("events", doc.replace("POST /events", ""))
 
+    def test_the_error_classes_the_readme_names_can_be_caught_by_name(self):
+        # the README named CivicValueError, which civic did not export: an
+        # `except civic.CivicValueError` raised AttributeError instead
+        for name, base in (("CivicValueError", ValueError), ("CivicOverflowError", OverflowError),
+                           ("CivicEncodeError", UnicodeEncodeError),
+                           ("CivicDecodeError", UnicodeDecodeError),
+                           ("CivicOSError", OSError)):
+            cls = getattr(civic, name)
+            self.assertTrue(issubclass(cls, civic.CivicError) and issubclass(cls, base), name)
+            self.assertIn(name, civic.__all__)
+        with civic.Engine() as e:
+            with self.assertRaises(civic.CivicValueError) as cm:
+                e.rank(group="d1/")
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+
     def test_py_typed_marks_the_package_typed(self):
         self.assertTrue(os.path.exists(os.path.join(os.path.dirname(civic.__file__),
                                                     "py.typed")))
