@@ -942,7 +942,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * taken; when the name would pass NAME_MAX, 255 bytes, the file's name is
  * cut to fit and "~" and 8 hex digits of a hash of the whole name end it
  * before ".damaged.", since 1.1) and cut the journal at the
- * damage instead of failing with CIVIC_E_CORRUPT.  A damaged header (its
+ * damage instead of failing with CIVIC_E_CORRUPT.  The copy is written and
+ * synced under a temporary name and then given its own (since 1.1): a file
+ * of that name is whole, and a copy cut short by a kill is a temporary file
+ * the next open removes.  A damaged header (its
  * magic whole, or an intact record where a journal's first one starts;
  * since 1.1) is damage before every record: the copy is kept and the
  * journal starts anew.  A file that is no journal (neither) is refused all

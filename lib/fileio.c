@@ -439,6 +439,21 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
     *fd_out = -1;
     *name = NULL;
     if (!tmp) return CIVIC_E_NOMEM;
+    if (civic__temp_create_in(path, tmp, fd_out) == CIVIC_OK) {
+        *name = tmp;
+        *name_size = size;
+        return CIVIC_OK;
+    }
+    int saved = errno;
+    civic__free(alc, tmp, size);
+    errno = saved;
+    return CIVIC_E_IO;
+}
+
+int civic__temp_create_in(const char *path, char *tmp, int *fd_out)
+{
+    _Static_assert(CIVIC_TEMP_NAME_EXTRA == sizeof(TEMP_SUFFIX), "the room the header names");
+    *fd_out = -1;
     size_t at = civic__name_fit(path, sizeof(TEMP_SUFFIX) - 1, tmp);
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
         memcpy(tmp + at, TEMP_SUFFIX, sizeof(TEMP_SUFFIX));
@@ -455,8 +470,6 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
         bool stated = rc == 0 && fstat(fd, &st) == 0;
         if (stated && st.st_nlink > 0) {
             *fd_out = fd;
-            *name = tmp;
-            *name_size = size;
             return CIVIC_OK;
         }
         /* Swept before we held it (no name left), or a sweeper holds it and
@@ -479,9 +492,6 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
         }
         errno = why;
     }
-    int saved = errno;
-    civic__free(alc, tmp, size);
-    errno = saved;
     return CIVIC_E_IO;
 }
 

@@ -1812,6 +1812,10 @@ size_t civic__name_fit(const char *path, size_t suffix_bytes, char *out);
  * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */
 int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
                        size_t *name_size, int *fd_out);
+/* civic__temp_create into the caller's name (CIVIC_TEMP_NAME_EXTRA bytes
+ * more than strlen(path)): CIVIC_OK or CIVIC_E_IO (errno says why). */
+#define CIVIC_TEMP_NAME_EXTRA 18 /* sizeof ".tmp.civic.XXXXXX" */
+int civic__temp_create_in(const char *path, char *name, int *fd_out);
 /* Remove every "<path>.tmp.civic.XXXXXX" that no live writer holds: what a
  * writer killed before its rename left behind; and every "<path>.tmp.XXXXXX"
  * (libcivic 1.0's form, which an operator's copy may have too) that no

@@ -798,10 +798,13 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
         *damaged = first > 0;
         /* a snapshot given for the journal (files swapped): said as such */
         bool snapshot = n >= 8 && memcmp(h, "CIVICSNP", 8) == 0;
-        const char *what = snapshot                     ? "it is a libcivic snapshot"
-                           : file_size < JNL_HEADER_BYTES ? "truncated header"
-                           : !magic                     ? "bad magic"
-                                                        : "header checksum mismatch";
+        /* a short file whose bytes are no journal's (a text) is no
+         * libcivic file: its magic before its length */
+        bool begins = memcmp(h, "CIVICJNL", n < 8 ? n : 8) == 0;
+        const char *what = snapshot                               ? "it is a libcivic snapshot"
+                           : file_size < JNL_HEADER_BYTES && begins ? "truncated header"
+                           : !magic                               ? "bad magic"
+                                                                  : "header checksum mismatch";
         if (!*damaged)
             return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                     "journal %s: not a libcivic journal (%s)", jname(j), what);
@@ -847,31 +850,26 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
 enum { COPY_NAME_SIZE = 4200 };
 
 /* Copy the whole file to "<path>.damaged.<unix time>[.n]" (path's name cut
- * to fit NAME_MAX, civic__name_fit), synced; name gets its name.  On
- * CIVIC_E_IO, *unwritable says whether it was the copy that could not be
- * created, written or synced (a read-only directory, a full disk, a file
- * size limit), not a read of the journal; no part of a copy is left. */
+ * to fit NAME_MAX, civic__name_fit), synced; name gets its name.  The copy
+ * is written under a temporary name and renamed once whole and synced, so
+ * that a copy under that name is whole: one killed in the middle is a
+ * temporary file, swept as any (the journal's lock keeps other engines from
+ * copying it meanwhile).  On CIVIC_E_IO, *unwritable says whether it was
+ * the copy that could not be created, written or synced (a read-only
+ * directory, a full disk, a file size limit), not a read of the journal;
+ * no part of a copy is left. */
 static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY_NAME_SIZE],
                      bool *unwritable, civic_error *err)
 {
-    *unwritable = true;
+    char tmp[COPY_NAME_SIZE];
     int fd = -1;
-    long long now = (long long)time(NULL);
-    for (int n = 0; fd < 0 && n < 100; n++) {
-        char tail[48];
-        if (n == 0) snprintf(tail, sizeof(tail), ".damaged.%lld", now);
-        else snprintf(tail, sizeof(tail), ".damaged.%lld.%d", now, n);
-        size_t tail_len = strlen(tail);
-        if (strlen(j->file) + tail_len >= COPY_NAME_SIZE) {
-            errno = ENAMETOOLONG;
-            break;
-        }
-        size_t at = civic__name_fit(j->file, tail_len, name);
-        memcpy(name + at, tail, tail_len + 1);
-        fd = civic__fd_above_stdio(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-        if (fd < 0 && errno != EEXIST) break;
+    *unwritable = true;
+    if (strlen(j->file) + CIVIC_TEMP_NAME_EXTRA > sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return io_error(err, "create a copy of the damaged file", j->path);
     }
-    if (fd < 0) return io_error(err, "create a copy of the damaged file", j->path);
+    if (civic__temp_create_in(j->file, tmp, &fd) != CIVIC_OK)
+        return io_error(err, "create a copy of the damaged file", j->path);
     bool ok = true, read_ok = true;
     for (uint64_t at = 0; ok && at < file_size;) {
         size_t n = file_size - at < j->buf_size ? (size_t)(file_size - at) : j->buf_size;
@@ -881,9 +879,30 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY
     }
     *unwritable = read_ok;
     ok = ok && fsync(fd) == 0;
+    /* a name no file has: the first of time, time.1, ... time.99 */
+    long long now = (long long)time(NULL);
+    bool named = false;
+    struct stat st;
+    for (int n = 0; ok && !named && n < 100; n++) {
+        char tail[48];
+        if (n == 0) snprintf(tail, sizeof(tail), ".damaged.%lld", now);
+        else snprintf(tail, sizeof(tail), ".damaged.%lld.%d", now, n);
+        size_t tail_len = strlen(tail);
+        if (strlen(j->file) + tail_len >= COPY_NAME_SIZE) {
+            errno = ENAMETOOLONG;
+            ok = false;
+            break;
+        }
+        size_t at = civic__name_fit(j->file, tail_len, name);
+        memcpy(name + at, tail, tail_len + 1);
+        if (lstat(name, &st) == 0) continue;
+        if (errno != ENOENT || rename(tmp, name) != 0) ok = false;
+        else named = true;
+    }
+    if (ok && !named) errno = EEXIST, ok = false;
     int saved = errno;
+    if (!named) unlink(tmp); /* no copy rather than one that is not whole */
     close(fd);
-    if (!ok) unlink(name); /* no copy rather than one that is not whole */
     errno = saved;
     if (!ok) return io_error(err, "copy the damaged file", j->path);
     if (!civic__fsync_parent(name)) { /* whole, but its name might not outlive a crash */

@@ -349,11 +349,23 @@ static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
 static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
 {
     unsigned char h[SNAP_HEADER_BYTES];
-    int rc = reader_get(r, h, sizeof(h), "truncated header");
-    if (rc != CIVIC_OK) return rc;
-    if (memcmp(h, "CIVICJNL", 8) == 0) /* a journal given for the snapshot (files swapped) */
+    /* a file shorter than a header whose bytes are no snapshot's (a text, a
+     * CSV header) is no libcivic file, not a damaged one: its magic first */
+    size_t got = civic__fread(h, sizeof(h), r->f);
+    size_t seen = got < 8 ? got : 8;
+    if (got >= 8 && memcmp(h, "CIVICJNL", 8) == 0) /* a journal given for it (files swapped) */
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 0, "snapshot %s: not a libcivic "
                                 "snapshot (it is a libcivic journal)", r->name);
+    if (got < sizeof(h) && !ferror(r->f) && got > 0 && memcmp(h, "CIVICSNP", seen) != 0)
+        return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
+    if (got != sizeof(h)) {
+        if (ferror(r->f))
+            return civic__error_set(r->err, CIVIC_E_IO, 0, 0, got, "cannot read %s: %s", r->name,
+                                    strerror(errno));
+        return corrupt(r, got, "truncated header");
+    }
+    r->crc = civic__crc32c(r->crc, h, sizeof(h));
+    r->offset += sizeof(h);
     if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
     if (civic__get32(h + 44) != civic__crc32c(0, h, 44))
         return corrupt_in(r, 44, "its header", 0, SNAP_HEADER_BYTES - 1,

@@ -984,10 +984,25 @@ static void messages_about_long_paths_keep_their_reason(void **state)
     assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
     assert_non_null(strstr(err.message, "not a libcivic snapshot (it is a libcivic journal)"));
     assert_null(strstr(err.message, "damaged"));
+    write_all(snap, (const unsigned char *)"CIVICJNLxx", 10); /* a short one too */
+    assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "not a libcivic snapshot (it is a libcivic journal)"));
     write_all(snap, (const unsigned char *)"CIVICSNPxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 41);
     assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
     assert_non_null(strstr(err.message, "is damaged at byte"));
     message_keeps_its_reason(err.message, err.message + strlen(err.message) - 8);
+    /* shorter than a header, and no snapshot's bytes (a text, a CSV log's
+     * header): no libcivic file, not one cut short ("truncated header") */
+    static const char *const texts[] = { "hello world, not a snapshot\n", "id,subject,type,ts\n",
+                                         "x" };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        write_all(snap, (const unsigned char *)texts[i], strlen(texts[i]));
+        assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
+        message_keeps_its_reason(err.message, "not a libcivic snapshot (bad magic)");
+    }
+    write_all(snap, (const unsigned char *)"CIVICSN", 7); /* a snapshot's start: cut short */
+    assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
+    message_keeps_its_reason(err.message, "truncated header");
     civic_engine_free(e);
 }
 
@@ -2975,7 +2990,12 @@ static void journal_with_a_damaged_header_recovers_to_a_fresh_journal(void **sta
     memcpy(holder + 512, good, n);
     const struct { const unsigned char *bytes; size_t len; const char *why; } other[] = {
         { (const unsigned char *)"NOT A JOURNAL, NOT AT ALL, NOT EVEN CLOSE", 41, "bad magic" },
-        { (const unsigned char *)"xy", 2, "truncated header" },
+        /* shorter than a header: a prefix of the magic is a journal cut
+         * short; other bytes are no journal at all, however short (text
+         * was told "truncated header", as if a libcivic file were damaged) */
+        { (const unsigned char *)"xy", 2, "bad magic" },
+        { (const unsigned char *)"hello world, not a journal\n", 27, "bad magic" },
+        { (const unsigned char *)"id,subject,type,ts\n", 19, "bad magic" },
         { (const unsigned char *)"C", 1, "truncated header" },
         { (const unsigned char *)"CIVICJN", 7, "truncated header" },
         { holder, 512 + n, "bad magic" },
@@ -3504,6 +3524,83 @@ static void journal_damage_across_two_batches_is_refused(void **state)
     for (size_t i = 0; i < count; i++) copy |= strncmp(names[i], "t.jnl.damaged.", 14) == 0;
     assert_true(copy);
     free_names(names, count);
+    free(bytes);
+}
+
+/* A process killed while RECOVER copies the damaged journal (SIGXFSZ, as a
+ * file size limit sends it, in the middle of the copy's write) left a part
+ * of the copy under the copy's own name, path.damaged.<time>, which an
+ * operator restoring from it took for the whole file, and which nothing
+ * removed.  The copy is written under a temporary name and renamed once
+ * whole: the kill leaves no file of that name, the journal is whole, and
+ * the next open keeps one whole copy and sweeps the temporary file. */
+static void journal_copy_killed_midway_leaves_no_part_under_its_name(void **state)
+{
+    (void)state;
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/killed", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *a = journaled("killed/t.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    uint64_t one = file_size(path_in("killed/t.jnl"));
+    char *log = make_log(70000, "b");
+    load_ok(a, log);
+    free(log);
+    add_one(a, "x2", "fine", "2024-01-03");
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("killed/t.jnl"), &n);
+    assert_true(n > 2 * 65536);
+    bytes[one + 24 + 100] ^= 0x04; /* the big batch's payload: damage in the middle */
+    write_all(path_in("killed/t.jnl"), bytes, n);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the copy's writes pass the limit: SIGXFSZ's default, the end */
+        struct rlimit small = { (rlim_t)(n / 2), (rlim_t)(n / 2) };
+        signal(SIGXFSZ, SIG_DFL);
+        if (setrlimit(RLIMIT_FSIZE, &small) != 0) _exit(3);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        uint64_t events;
+        open_damaged("killed/t.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events);
+        _exit(4); /* not killed: the test does not test what it means to */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ);
+    size_t count;
+    char **names = names_in("killed", &count);
+    bool part = false, temp = false;
+    for (size_t i = 0; i < count; i++) {
+        part |= strncmp(names[i], "t.jnl.damaged.", 14) == 0;
+        temp |= strncmp(names[i], "t.jnl.tmp.civic.", 16) == 0;
+    }
+    free_names(names, count);
+    assert_false(part);
+    assert_true(temp); /* what the kill left: a temporary file, swept as any */
+    assert_int_equal(file_size(path_in("killed/t.jnl")), n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("killed/t.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events),
+                     CIVIC_OK);
+    assert_true(rep.copy_kept);
+    assert_int_equal(events, 1);
+    names = names_in("killed", &count);
+    int copies = 0;
+    temp = false;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(names[i], "t.jnl.damaged.", 14) == 0) {
+            char path[128];
+            snprintf(path, sizeof(path), "killed/%.100s", names[i]);
+            assert_int_equal(file_size(path_in(path)), n);
+            copies++;
+        }
+        temp |= strncmp(names[i], "t.jnl.tmp.civic.", 16) == 0;
+    }
+    free_names(names, count);
+    assert_int_equal(copies, 1);
+    assert_false(temp);
     free(bytes);
 }
 
@@ -4427,6 +4524,7 @@ int main(void)
         cmocka_unit_test(a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_across_two_batches_is_refused),
+        cmocka_unit_test(journal_copy_killed_midway_leaves_no_part_under_its_name),
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),
         cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
         cmocka_unit_test(journal_recovery_keeps_a_copy_and_cuts_at_the_damage),
