@@ -244,6 +244,17 @@ _READS_A_FILE = {
              "pass a pathlib.Path or an open file, or call load_file(), to read a file"),
     "split": ("pass its bytes (open(path, 'rb').read()) to split the file",
               "pass a file's bytes (open(path, 'rb').read()) to split a file"),
+    "from_text": ("call Rules.from_file() to read the file",
+                  "call Rules.from_file() to read a file"),
+}
+# How the str was read, by the call: the message's first words, what the
+# library's words follow ("; as events: "), and the characters that say a
+# str that names nothing is text, not a path (a CSV header's comma, a JSON
+# line's brace; a TOML key's '=', a [table], a comment, a quote).
+_READ_AS = {
+    "load": (_capi.READ_AS_TEXT, "events", ",{"),
+    "split": (_capi.READ_AS_TEXT, "events", ",{"),
+    "from_text": (_capi.READ_AS_RULES, "rules", "=[]#\"'"),
 }
 # What looks like a file's name, not events: a '/' or '\\' (a directory), or
 # an extension of letters and digits, a letter among them (".csv2", ".txt";
@@ -259,17 +270,20 @@ _BREAKS_GONE = _re.compile(r" \((?:the header is the whole input|a header of mor
 
 
 def _say_read_as_text(e, text, call="load"):
-    """A failed load(text) (or split(text): call) of a one-line str that
-    looks like a path: one
+    """A failed load(text) (or split(text), Rules.from_text(text): call) of
+    a one-line str that looks like a path: one
     that names a regular file (a path without .csv, .jsonl or .ndjson,
     which 1.0 read as the file), a directory, a FIFO or a device (never
     opened from a str), or that names nothing but has a '/' or an
-    extension ("/data/events.csv2").  The error's message says first how
-    the str was read and what reads a file, then the library's words about
-    the text (without the advice about a log whose line breaks curl -d
-    removed, which the str's one line would get), or the CSV or JSON error
-    about the path's own characters leaves the caller to guess.  Nothing
+    extension ("/data/events.csv2", "rules.toml").  The error's message
+    says first how the str was read and what reads a file, then the
+    library's words about the text (without the advice about a log whose
+    line breaks curl -d removed, which the str's one line would get; of
+    rules, after the line and column, which str() then puts nowhere else),
+    or the CSV, JSON or TOML error about the path's own characters
+    ("dotted keys are not supported") leaves the caller to guess.  Nothing
     is opened: only what the path names is looked up."""
+    read_as, what, text_chars = _READ_AS[call]
     # a path read with readline() keeps its line break: one at the end
     # only, and the path before it, is named too
     path = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
@@ -282,24 +296,33 @@ def _say_read_as_text(e, text, call="load"):
     if path != text:
         if mode is None or not _stat.S_ISREG(mode):
             return
-        hint = (_capi.READ_AS_TEXT + ": it ends in a line break, and without it names a file "
+        hint = (read_as + ": it ends in a line break, and without it names a file "
                 "(a line read with readline() keeps its line break): strip it, then " +
                 _READS_A_FILE[call][0])
     elif mode is None:
         # names nothing: a path all the same when it has a directory or an
-        # extension, and nothing of events (a CSV header's comma, a brace)
-        if any(c in path for c in ",{") or not _PATH_LIKE.search(path):
+        # extension, and nothing of text (a CSV header's comma, a brace; a
+        # TOML '=')
+        if any(c in path for c in text_chars) or not _PATH_LIKE.search(path):
             return
-        hint = _capi.READ_AS_TEXT + ", not as a file name: " + _READS_A_FILE[call][1]
+        hint = read_as + ", not as a file name: " + _READS_A_FILE[call][1]
     elif _stat.S_ISREG(mode):
-        hint = (_capi.READ_AS_TEXT + ", not as the path of the file it names: " +
+        hint = (read_as + ", not as the path of the file it names: " +
                 _READS_A_FILE[call][0])
     else:
         kind = ("a directory" if _stat.S_ISDIR(mode) else "a FIFO" if _stat.S_ISFIFO(mode)
                 else "not a regular file")
-        hint = (_capi.READ_AS_TEXT + ": the path it names is %s, which %s() does not open "
-                "from a str" % (kind, call))
-    e.message = "%s; as events: %s" % (hint, _BREAKS_GONE.sub("", e.message))
+        if call == "from_text":
+            hint = (read_as + ": the path it names is %s, and from_text() opens no path: "
+                    "call Rules.from_file() to read a rules file" % kind)
+        else:
+            hint = (read_as + ": the path it names is %s, which %s() does not open "
+                    "from a str" % (kind, call))
+    said = _BREAKS_GONE.sub("", e.message)
+    if call == "from_text" and e.line and not said.startswith("line %d" % e.line):
+        # the parser's message names no line: str() would have put it first
+        said = "line %d%s: %s" % (e.line, ", column %d" % e.column if e.column else "", said)
+    e.message = "%s; as %s: %s" % (hint, what, said)
     e.args = (e.code, e.message, e.line, e.column, e.offset)
 
 
@@ -1021,8 +1044,19 @@ class Rules(_Owner):
         What in the scheme most likely does not do what was meant (a min on
         the last grade; a rule with retain sharing a cap group or category
         with a balance rule) is warned of with CivicWarning, as civic-score
-        warns of it."""
-        rules = cls._parse(text)
+        warns of it.
+        A str is text, never a path: when a one-line str that looks like one
+        fails to parse (it names a regular file, a directory or a FIFO, or
+        names nothing but has a '/' or an extension, and has no '=', '[',
+        ']', '#' or quote), the error's message begins by saying it was
+        read as rules text and that Rules.from_file() reads a file, then
+        gives the parser's words, its line and column first."""
+        try:
+            rules = cls._parse(text)
+        except CivicError as e:
+            if isinstance(text, str):
+                _say_read_as_text(e, text, "from_text")
+            raise
         rules._warn_scheme(None)
         return rules
 

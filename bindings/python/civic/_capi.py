@@ -160,8 +160,10 @@ INT64_MAX = 2 ** 63 - 1
 
 
 # How the message of a failed load of a str that looks like a path begins
-# (civic.Engine.load): the library's words, which name the line, follow it.
+# (civic.Engine.load), and of a failed Rules.from_text of one: the library's
+# words, which name the line, follow it.
 READ_AS_TEXT = "the str was read as events text"
+READ_AS_RULES = "the str was read as rules text"
 
 
 class CivicError(Exception):
@@ -194,7 +196,7 @@ class CivicError(Exception):
         where = ""
         if self.line and not self.message.startswith(("line %d" % self.line,
                                                       "event %d:" % self.line,
-                                                      READ_AS_TEXT)):
+                                                      READ_AS_TEXT, READ_AS_RULES)):
             where = "line %d" % self.line
             if self.column:
                 where += ", column %d" % self.column

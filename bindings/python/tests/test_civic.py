@@ -911,6 +911,71 @@ class TestRules(Base):
         with self.assertRaises(ValueError):
             civic.Rules.from_file("bad\0path")
 
+    def test_a_str_naming_a_file_is_rules_text_and_the_error_says_so(self):
+        # from_text("rules.toml") said only the parser's words about the
+        # path's characters ("dotted keys are not supported"), which leave
+        # the caller to guess: as load() does of a one-line str that looks
+        # like a path, the message says first how the str was read and what
+        # reads a file, then the parser's words, their line and column first
+        names = ("the str was read as rules text, not as the path of the file it names: "
+                 "call Rules.from_file() to read the file; as rules: ")
+        nothing = ("the str was read as rules text, not as a file name: call "
+                   "Rules.from_file() to read a file; as rules: ")
+        dotted = "line 1, column 6: dotted keys are not supported"
+        no_key = "line 1, column 1: expected a key, a [table] or a comment"
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "rules.toml")
+            with open(path, "w") as f:
+                f.write(RULES)
+            cwd = os.getcwd()
+            os.chdir(d)
+            try:
+                for text, said in (
+                        ("rules.toml", names + dotted), (path, names + no_key),
+                        ("missing.toml", nothing + "line 1, column 8: dotted keys are not "
+                                                   "supported"),
+                        (os.path.join(d, "etc", "rules.toml"), nothing + no_key),
+                        ("C:\\civic\\rules.toml", nothing + "line 1, column 2: expected '=' "
+                                                      "after the key (TOML uses '=', not ':')"),
+                        ("rules.toml\n", "the str was read as rules text: it ends in a line "
+                                         "break, and without it names a file (a line read with "
+                                         "readline() keeps its line break): strip it, then call "
+                                         "Rules.from_file() to read the file; as rules: " + dotted),
+                        (d, "the str was read as rules text: the path it names is a directory, "
+                            "and from_text() opens no path: call Rules.from_file() to read a "
+                            "rules file; as rules: " + no_key)):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        civic.Rules.from_text(text)
+                    e = cm.exception
+                    self.assertEqual((e.code, e.line), (civic.CIVIC_E_SYNTAX, 1), text)
+                    self.assertEqual(e.message, said, text)
+                    self.assertEqual(e.args, (e.code, e.message, e.line, e.column, e.offset))
+                    # the message names the line: str() puts none before it
+                    self.assertEqual(str(e), "CIVIC_E_SYNTAX: " + said)
+                # TOML (a '=', a [table], a comment, a quote), more than one
+                # line, a name without a directory or an extension, bytes:
+                # the parser's words as they were
+                for text, said in (
+                        ("rules.toml = 3", dotted), ("rules.toml\nx", dotted),
+                        ("rules", "line 1, column 6: expected '=' after the key"),
+                        ("[scheme.toml", "line 1, column 1: unterminated table header"),
+                        ('"rules.toml"', "line 1, column 1: quoted keys are not supported"),
+                        ('name = "a/b.toml"', "line 1, column 1: unknown key 'name' in [top "
+                                              "level] (a key of [scheme]: write it under "
+                                              "[scheme])"),
+                        ("# /etc/rules.toml", "line 1, column 1: the rules define no "
+                                              "[[grade]]: at least one is required"),
+                        (d + "\n", no_key), (b"rules.toml", dotted)):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        civic.Rules.from_text(text)
+                    self.assertEqual(cm.exception.message, said, text)
+                    self.assertEqual(str(cm.exception), "%s: %s" % (cm.exception.name, said))
+                # read as a file when given to from_file
+                with civic.Rules.from_file("rules.toml") as r:
+                    self.assertEqual(r.fingerprint, self.rules.fingerprint)
+            finally:
+                os.chdir(cwd)
+
     def test_a_file_that_is_not_utf8_says_what_it_is(self):
         # a file has no length of strlen(text) + 1: a UTF-16LE one, which
         # ends in a NUL, gets no such hint; UTF-32 is called UTF-32
