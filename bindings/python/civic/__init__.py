@@ -326,6 +326,46 @@ def _say_read_as_text(e, text, call="load"):
     e.args = (e.code, e.message, e.line, e.column, e.offset)
 
 
+# What a path holding a line break, given to a call that takes a path, most
+# likely is, by the call: what it looks like, what reads it, and the
+# characters that say a one-line text ending in a line break is no path
+# read with readline() (as _READ_AS).
+_TAKES_A_PATH = {
+    "load_file": ("log text", "call load() with it", ",{"),
+    "Rules.from_file": ("rules text", "call Rules.from_text() with it", "=[]#\"'"),
+}
+
+
+def _say_not_a_path(e, raw, call):
+    """A CivicOSError of load_file(path) or Rules.from_file(path) (call),
+    raw the path's bytes, when the path holds a line break (CR or LF): no
+    file name has one, so it is surely text given for a path ("cannot open
+    id,subject,type,ts" and the rest of a log, line by line).  The message
+    says first what the path looks like and what reads it, then the
+    library's words with each line break escaped (\\n, \\r), so that a
+    log of the error keeps one line.  A path whose one line break ends it
+    and which without it names something, or has none of the characters of
+    text, is a line read with readline(): that is said instead.  The
+    error's class, errno and .filename (the path as given) are kept; an
+    error about another file (the journal's) is left as it is."""
+    if b"\n" not in raw and b"\r" not in raw:
+        return
+    if _path_shown(raw) not in e.message:
+        return
+    looks, reads, text_chars = _TAKES_A_PATH[call]
+    line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) \
+        else raw
+    if (line and b"\n" not in line and b"\r" not in line and
+            (_os.path.lexists(line) or not any(c.encode() in line for c in text_chars))):
+        hint = ("%s() was given a path that ends in a line break (a line read with "
+                "readline() keeps its line break): strip it" % call)
+    else:
+        hint = "%s() takes a path; this looks like %s: %s" % (call, looks, reads)
+    e.message = "%s; as a path: %s" % (hint, e.message.replace("\r", "\\r")
+                                       .replace("\n", "\\n"))
+    e.args = (e.code, e.message, e.line, e.column, e.offset)
+
+
 def _warn(message, category):
     """warnings.warn, attributed to the first caller outside this module
     (load() called by compare() is the user's compare() call)."""
@@ -1086,12 +1126,22 @@ class Rules(_Owner):
     def from_file(cls, path: _Union[str, bytes, _os.PathLike]) -> "Rules":
         """Parse the rules file at `path` (str, bytes or os.PathLike).  As
         from_text(), what most likely does not do what was meant is warned
-        of with CivicWarning, the path before it, as civic-score says it."""
+        of with CivicWarning, the path before it, as civic-score says it.
+        A path holding a line break that cannot be opened is surely rules
+        text: the error (still the CivicOSError, FileNotFoundError ..., of
+        the path, .filename the path as given) says so first,
+        "Rules.from_file() takes a path; this looks like rules text: call
+        Rules.from_text() with it; as a path: ", then the library's words
+        with each line break escaped."""
         raw = _path_bytes(path)
         out = _capi.rules_p()
         err = _capi.new_error()
-        with _Naming(path):
-            _lib.civic_rules_load_file(_byref(out), raw, None, err)
+        try:
+            with _Naming(path):
+                _lib.civic_rules_load_file(_byref(out), raw, None, err)
+        except _capi.CivicOSError as e:
+            _say_not_a_path(e, raw, "Rules.from_file")
+            raise
         rules = cls(out)
         rules._warn_scheme(_path_shown(raw))
         return rules
@@ -2607,9 +2657,19 @@ class Engine(_Owner):
                   max_rejections: _Optional[int] = None) -> "LoadReport":
         """Load the CSV or JSON Lines file at `path` (str, bytes or
         os.PathLike), read by the library: format by extension (.csv,
-        .jsonl, .ndjson), else by content.  Otherwise as load()."""
-        with self._naming(path):
-            return self._load(_path_bytes(path), None, format, lenient, max_rejections)
+        .jsonl, .ndjson), else by content.  Otherwise as load().
+        A path holding a line break that cannot be opened is surely log
+        text: the error (still the CivicOSError, FileNotFoundError ..., of
+        the path, .filename the path as given) says so first, "load_file()
+        takes a path; this looks like log text: call load() with it; as a
+        path: ", then the library's words with each line break escaped."""
+        raw = _path_bytes(path)
+        try:
+            with self._naming(path):
+                return self._load(raw, None, format, lenient, max_rejections)
+        except _capi.CivicOSError as e:
+            _say_not_a_path(e, raw, "load_file")
+            raise
 
     def _load(self, path, data, format, lenient, max_rejections=None, warn=True):
         fmt = _format_code(format)

@@ -1889,6 +1889,86 @@ class TestLoad(Base):
                 self.assertEqual(cm.exception.filename, os.fspath(name))
                 self.assertNotIn("\ufffd", str(cm.exception.filename))
 
+    def test_text_given_for_a_path_says_so_on_one_line(self):
+        # load_file(log text) raised FileNotFoundError "cannot open
+        # id,subject,type,ts<LF>x1,...: No such file or directory", the log
+        # printed line by line: a path holding a line break is surely text,
+        # and the message says so first, its line breaks escaped; the error
+        # is the same class, errno and .filename
+        log = "id,subject,type,ts\nx1,r1,fine,2022-03-01\n"
+        jsonl = '{"id":"j1","subject":"s1","type":"fine","ts":"2022-03-01","group":"d1/s2"}\n'
+        toml = '[scheme]\nname = "x"\n'
+        as_log = "load_file() takes a path; this looks like log text: call load() with it; "
+        as_rules = ("Rules.from_file() takes a path; this looks like rules text: call "
+                    "Rules.from_text() with it; as a path: ")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "events.csv")
+            with open(path, "w") as f:
+                f.write(CSV_GOOD)
+            rules_path = os.path.join(d, "rules.toml")
+            with open(rules_path, "w") as f:
+                f.write(RULES)
+            for call, given, said in (
+                    (self.engine.load_file, log,
+                     as_log + "as a path: cannot open " + log.replace("\n", "\\n") +
+                     ": No such file or directory"),
+                    (self.engine.load_file, log.replace("\n", "\r\n").encode(),
+                     as_log + "as a path: cannot open " + log.replace("\n", "\\r\\n") +
+                     ": No such file or directory"),
+                    (self.engine.load_file, "x1,r1,fine,1\n",
+                     as_log + "as a path: cannot open x1,r1,fine,1\\n: No such file or "
+                              "directory"),
+                    (self.engine.load_file, jsonl,
+                     as_log + "as a path: cannot open " + jsonl.replace("\n", "\\n") +
+                     ": No such file or directory"),
+                    (self.engine.load_file, path + "\n",
+                     "load_file() was given a path that ends in a line break (a line read "
+                     "with readline() keeps its line break): strip it; as a path: cannot open "
+                     + path + "\\n: No such file or directory"),
+                    (civic.Rules.from_file, toml,
+                     as_rules + 'cannot open [scheme]\\nname = "x"\\n: No such file or '
+                                'directory'),
+                    (civic.Rules.from_file, rules_path + "\r\n",
+                     "Rules.from_file() was given a path that ends in a line break (a line "
+                     "read with readline() keeps its line break): strip it; as a path: cannot "
+                     "open " + rules_path + "\\r\\n: No such file or directory")):
+                with self.assertRaises(FileNotFoundError) as cm:
+                    call(given)
+                e = cm.exception
+                self.assertIsInstance(e, civic.CivicOSError)
+                self.assertEqual((e.code, e.errno, e.filename),
+                                 (civic.CIVIC_E_IO, errno.ENOENT, given))
+                self.assertEqual(e.message, said)
+                self.assertEqual(str(e), "CIVIC_E_IO: " + said)
+                self.assertEqual(e.args[1], said)
+                back = pickle.loads(pickle.dumps(e))
+                self.assertEqual((type(back), back.errno, back.filename, back.message),
+                                 (type(e), errno.ENOENT, given, said))
+            # a long log: the library shows its first 40 and last 100 bytes,
+            # their line breaks escaped too (a name longer than 255 bytes:
+            # ENAMETOOLONG, as before)
+            long_log = "id,subject,type,ts\n" + "x1,r1,fine,1\n" * 40
+            with self.assertRaises(OSError) as cm:
+                self.engine.load_file(long_log)
+            e = cm.exception
+            self.assertEqual((e.errno, e.filename), (errno.ENAMETOOLONG, long_log))
+            self.assertTrue(e.message.startswith(as_log + "as a path: cannot open "
+                                                 "id,subject,type,ts\\nx1,r1,fine,1\\n"),
+                            e.message)
+            self.assertIn("...", e.message)
+            self.assertNotIn("\n", str(e))
+            # a path without a line break, or one that names a file: as before
+            with self.assertRaises(FileNotFoundError) as cm:
+                self.engine.load_file(os.path.join(d, "missing.csv"))
+            self.assertEqual(cm.exception.message, "cannot open %s: No such file or directory"
+                             % os.path.join(d, "missing.csv"))
+            odd = os.path.join(d, "odd\nname.csv")
+            shutil.copy(path, odd)
+            self.assertEqual(self.engine.load_file(odd).accepted, 3)
+            shutil.copy(rules_path, odd)
+            with civic.Rules.from_file(odd) as r:
+                self.assertEqual(r.fingerprint, self.rules.fingerprint)
+
     def test_text_that_is_not_utf8_names_its_argument(self):
         # a lone surrogate (a str decoded with surrogateescape: file names, argv)
         bad = "s\udcff"
