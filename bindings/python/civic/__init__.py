@@ -1389,7 +1389,10 @@ class Rules(_Owner):
         code (str) or its index in Rules.rules; change 0 is the base table,
         k its k-th change (RuleInfo.changes says how many there are).
         CivicError CIVIC_E_NOTFOUND for an unknown code (one holding a NUL
-        too, also a ValueError), CIVIC_E_INVALID for an index or change out
+        too, also a ValueError; its message names the rule code most likely
+        meant, "did you mean 'volunteer_hour'?", and says what the name is
+        when it is a flag, a measure, a tier, a category or a dimension of
+        the scheme, with the rules it belongs to), CIVIC_E_INVALID for an index or change out
         of range (its message says how many there are); a code with a lone
         surrogate raises CIVIC_E_EVENT, also a UnicodeEncodeError, as every
         str argument does."""
@@ -1411,8 +1414,7 @@ class Rules(_Owner):
                 codes = [_str(_lib.civic_rules_rule_code(p, i))
                          for i in range(_lib.civic_rules_rule_count(p))]
                 if rule not in codes:
-                    raise CivicError(CIVIC_E_NOTFOUND, "no rule %s in the scheme"
-                                     % _excerpt(rule))
+                    raise CivicError(CIVIC_E_NOTFOUND, _no_rule(p, rule, codes))
                 index = codes.index(rule)
             elif _index(rule) is not None:     # numpy.int64 too
                 index = _index(rule)
@@ -1448,6 +1450,78 @@ class Rules(_Owner):
         if self.closed:
             return "<civic.Rules closed>"
         return "<civic.Rules %r fingerprint=%016x>" % (self.name, self.fingerprint)
+
+
+# How many rule codes a message names before "and N more".
+_RULES_NAMED_MAX = 4
+
+
+def _rules_named(codes):
+    """Rule codes for a message: "rule 'a'", "rules 'a' and 'b'", "rules
+    'a', 'b', 'c', 'd' and 3 more"."""
+    shown = [_excerpt(c) for c in codes[:_RULES_NAMED_MAX]]
+    more = len(codes) - len(shown)
+    if more:
+        return "rules %s and %d more" % (", ".join(shown), more)
+    if len(shown) == 1:
+        return "rule " + shown[0]
+    return "rules %s and %s" % (", ".join(shown[:-1]), shown[-1])
+
+
+def _no_rule(rules, name, codes):
+    """The message of CIVIC_E_NOTFOUND for the rule code name (a str that is
+    none of codes, the scheme's rule codes) under the rules pointer rules:
+    "no rule 'x' in the scheme", then the rule code name most likely meant
+    (" (did you mean 'volunteer_hour'?)": the same letters in another case,
+    else the nearest as the scheme's warnings measure a near name,
+    _hints._near_name; the first in file order of the nearest), then what
+    the name is when it is no rule but a flag, a measure, a tier, a
+    category or a dimension of the scheme (the first that it is, in that
+    order), and the rules it belongs to: "'dishonest' is a flag, not a
+    rule: it is set by rule 'court_defaulter'"."""
+    said = "no rule %s in the scheme" % _excerpt(name)
+    n = name.encode("utf-8")
+    folded = [c for c in codes if c.lower() == name.lower()]
+    meant, best = (folded[0], 0) if folded else (None, 3)
+    for c in codes if not folded else ():
+        d = _hints._near_name(n, c.encode("utf-8"))
+        if d and d < best:
+            meant, best = c, d
+    if meant is not None:
+        said += " (did you mean %s?)" % _excerpt(meant)
+    # what each rule (in any of its versions) sets, is in and counts in
+    flags, categories, dimensions = {}, {}, {}
+    for j, code in enumerate(codes):
+        for v in _hints._rule_versions(rules, j):
+            for kinds, value in ((flags, v.flag), (categories, v.category),
+                                 (dimensions, v.dimension)):
+                if value:
+                    listed = kinds.setdefault(_str(value), [])
+                    if code not in listed:
+                        listed.append(code)
+    tiers = {}
+    for t in range(_lib.civic_rules_tier_count(rules)):
+        x = _capi.civic_tier_info(version=_capi.CIVIC_TIER_INFO_VERSION)
+        _lib.civic_rules_tier_info(rules, t, _byref(x))
+        tiers.setdefault(_str(x.name), [codes[_lib.civic_rules_tier_rule(rules, t, k)]
+                                        for k in range(x.rule_count)])
+    measures = [_str(_lib.civic_rules_measure_code(rules, m))
+                for m in range(_lib.civic_rules_measure_count(rules))]
+    what = None
+    if name in flags:
+        what = "a flag, not a rule: it is set by " + _rules_named(flags[name])
+    elif name in measures:
+        what = "a measure, not a rule: Rules.measure_info describes it"
+    elif name in tiers:
+        what = "a tier, not a rule: it counts " + _rules_named(tiers[name]) \
+            if tiers[name] else "a tier, not a rule"
+    elif name in categories:
+        what = "a category, not a rule: it holds " + _rules_named(categories[name])
+    elif name in dimensions:
+        what = "a dimension, not a rule: it holds " + _rules_named(dimensions[name])
+    if what:
+        said += ": %s is %s" % (_excerpt(name), what)
+    return said
 
 
 def _counted(n, word):

@@ -1072,6 +1072,60 @@ class TestRulesDescribed(V2):
             self.assertEqual(listed.exception.code, civic.CIVIC_E_EVENT)
         self.assertEqual(r.rule_info("drunk").code, "drunk")
 
+    def test_rule_info_of_no_rule_says_what_was_meant(self):
+        # it said only "no rule 'volunter_hour' in the scheme": now the rule
+        # code most likely meant, and what the name is when it is a flag, a
+        # measure, a tier, a category or a dimension of the scheme
+        r = civic.default_rules()
+        self.addCleanup(r.close)
+        for name, said in (
+                ("volunter_hour", " (did you mean 'volunteer_hour'?)"),
+                ("Volunteer_Hour", " (did you mean 'volunteer_hour'?)"),
+                ("redlight", " (did you mean 'red_light'?)"),
+                ("drunk_drivin", " (did you mean 'drunk_driving'?)"),
+                ("dishonest", ": 'dishonest' is a flag, not a rule: it is set by rule "
+                              "'court_defaulter'"),
+                ("priority_service", ": 'priority_service' is a measure, not a rule: "
+                                     "Rules.measure_info describes it"),
+                ("volunteer_star", ": 'volunteer_star' is a tier, not a rule: it counts rule "
+                                   "'volunteer_hour'"),
+                ("traffic", ": 'traffic' is a category, not a rule: it holds rules "
+                            "'illegal_parking', 'red_light' and 'drunk_driving'"),
+                ("legal", ": 'legal' is a dimension, not a rule: it holds rules "
+                          "'dispute_mediation', 'illegal_parking', 'red_light', "
+                          "'disturbing_peace' and 4 more"),
+                ("nope", ""), ("drunk", "")):
+            with self.assertRaises(civic.CivicError) as cm:
+                r.rule_info(name)
+            e = cm.exception
+            self.assertIs(type(e), civic.CivicError)
+            self.assertEqual(e.code, civic.CIVIC_E_NOTFOUND)
+            self.assertEqual(e.message, "no rule %r in the scheme%s" % (name, said))
+            self.assertEqual(str(e), "CIVIC_E_NOTFOUND: " + e.message)
+        # a flag a rule sets only from a change on, near a rule's code too;
+        # the first of the nearest codes, in file order
+        r = civic.Rules.from_text(scheme("""\
+            [rule.dishonesty]
+            points = -10
+            [[rule.dishonesty.change]]
+            from = "2026-01-01"
+            flag = "dishonest"
+            [rule.fine_a]
+            points = -1
+            [rule.fine_b]
+            points = -1
+            """))
+        self.addCleanup(r.close)
+        for name, said in (
+                ("dishonest", "no rule 'dishonest' in the scheme (did you mean 'dishonesty'?): "
+                              "'dishonest' is a flag, not a rule: it is set by rule "
+                              "'dishonesty'"),
+                ("fine_c", "no rule 'fine_c' in the scheme (did you mean 'fine_a'?)"),
+                ("FINE_B", "no rule 'FINE_B' in the scheme (did you mean 'fine_b'?)")):
+            with self.assertRaises(civic.CivicError) as cm:
+                r.rule_info(name)
+            self.assertEqual(cm.exception.message, said)
+
     def test_to_toml_parses_back_to_the_same_fingerprint(self):
         for text in (scheme(self.RULES), scheme(OUTPUTS), civic.default_rules_text()):
             r = civic.Rules.from_text(text)
