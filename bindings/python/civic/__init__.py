@@ -1392,8 +1392,9 @@ class Rules(_Owner):
         too, also a ValueError; its message names the rule code most likely
         meant, "did you mean 'volunteer_hour'?", and says what the name is
         when it is a flag, a measure, a tier, a category or a dimension of
-        the scheme, with the rules it belongs to), CIVIC_E_INVALID for an index or change out
-        of range (its message says how many there are); a code with a lone
+        the scheme, with the rules it belongs to), CIVIC_E_INVALID for an
+        index or change out of range (its message says how many there
+        are); a code with a lone
         surrogate raises CIVIC_E_EVENT, also a UnicodeEncodeError, as every
         str argument does."""
         change = _index(change)
