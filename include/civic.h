@@ -1075,7 +1075,8 @@ CIVIC_API int civic_engine_open_snapshot(civic_engine **out, civic_rules *rules,
 typedef struct civic_journal_report {
     uint32_t version;         /* CIVIC_JOURNAL_REPORT_VERSION, set by the caller */
     uint32_t created;         /* 1 when the file did not exist (or was empty) */
-    uint64_t batches;         /* committed batches replayed */
+    uint64_t batches;         /* committed batches replayed (a purge in the
+                                 journal counted as one) */
     uint64_t events;          /* events in them (duplicates included) */
     uint64_t accepted;        /* events new to the engine */
     uint64_t bytes_kept;      /* journal size after recovery */
