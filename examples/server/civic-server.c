@@ -355,7 +355,7 @@ typedef struct request {
     bool too_big, over_budget;
     bool body_oom;           /* the body's buffer could not grow: 503 out of memory */
     bool late;               /* begun once the stop had begun: refused, never run */
-    const token_entry *token;
+    const token_entry *token; /* the known token it sent (sent_token), else NULL */
     char method[16];
     unsigned status;
     uint64_t bytes;
@@ -2594,6 +2594,25 @@ static enum MHD_Result count_authorization(void *cls, enum MHD_ValueKind kind, c
     return MHD_YES;
 }
 
+/* The entry of the known token a request sent in its one Authorization
+ * header, else NULL (none, another scheme, an unknown token, or two
+ * headers: ambiguous, and refused by check_auth).  Looked up by first_call
+ * before any check, so that the access log names the token of a request
+ * refused before check_auth (a 404, a bad target, its framing) as it names
+ * the token of one refused 403; nothing else of the request is run. */
+static const token_entry *sent_token(server *s, struct MHD_Connection *c)
+{
+    if (!s->auth) return NULL;
+    unsigned authorizations = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_authorization, &authorizations);
+    if (authorizations != 1) return NULL;
+    size_t len = 0;
+    const char *token =
+        bearer_token(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), &len);
+    return token ? tokens_find(&s->tokens, token, len) : NULL;
+}
+
+/* rq->token: sent_token's, looked up by first_call (the token hashed once). */
 static verdict check_auth(server *s, struct MHD_Connection *c, request *rq, unsigned need)
 {
     if (!s->auth) return (verdict){ 0 };
@@ -2608,7 +2627,6 @@ static verdict check_auth(server *s, struct MHD_Connection *c, request *rq, unsi
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     size_t len = 0;
     const char *token = bearer_token(h, &len);
-    if (token) rq->token = tokens_find(&s->tokens, token, len);
     /* A route open to all looks at no credentials, but for the public page
      * (--public-reports): it is the public's to a caller who sends none, and
      * credentials sent must be a known token there as on every route that
@@ -3425,6 +3443,7 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
     /* first, so that a request refused for its headers or its framing is
      * counted in /metrics under its route, not under "other" */
     rq->route = match_route(rq);
+    rq->token = sent_token(s, c);
     head_use use;
     if (headers_too_large(c, &use)) {
         char why[400];

@@ -1889,6 +1889,7 @@ def test_access_log(tmp):
           and byp["/subjects/%FF%FE"]["token"] is None, "access log of a bad target")
     check(byp.get("/events", {}).get("token") == "ingest", "access log names the writer")
     test_access_log_refused(tmp, log)
+    test_access_log_names_the_token(tmp, log)
     test_access_log_credentials(tmp, log)
     # SIGHUP reopens the log by its name (a rotation) and stops nothing
     srv = start(tmp, ["--access-log", log], data=False)
@@ -2004,6 +2005,53 @@ def test_access_log_credentials(tmp, log):
           and "/healthz?x=1&pass%77ord=REDACTED" in paths and "/rank?top=1" in paths
           and "/healthz?x=1&accessToken=REDACTED" in paths and "/healthz?x=1&token[]=REDACTED" in paths,
           "credentials logged as REDACTED: %r" % paths)
+
+
+def test_access_log_names_the_token(tmp, log):
+    """Every line names the known token a request sent, also when it was
+    refused before its credentials were checked (a 404, a bad target, a
+    405, its framing): those were logged "token": null.  An unknown token,
+    another scheme, or two Authorization headers (ambiguous) stay null."""
+    os.remove(log)
+    srv = start(tmp, ["--access-log", log], data=False)
+
+    def get(target, auth, extra=b""):
+        head = b"".join(b"Authorization: %s\r\n" % a.encode() for a in auth)
+        return raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n" + head + extra
+                         + b"Connection: close\r\n\r\n")
+    reader = ["Bearer " + tok("reader")]
+    try:
+        for target, auth, extra, status in (
+                (b"/nowhere?t=1", reader, b"", 404),
+                (b"/subjects/a%22b%5Cc%0a?t=2", reader, b"", 400),
+                (b"/rank?t=3&t=3", ["Bearer " + tok("boss")], b"", 400),
+                (b"/healthz?t=4", reader, b"X-A : b\r\n", 400),
+                (b"/compact?t=5", reader, b"", 405),
+                (b"/metrics?t=6", reader, b"", 403),
+                (b"/nowhere?t=7", ["Bearer xx-0123456789abcdef-token"], b"", 404),
+                (b"/nowhere?t=8", reader * 2, b"", 404),
+                (b"/nowhere?t=9", ["Basic cmVhZGVyOnB3"], b"", 404),
+                (b"/nowhere?t=10", [], b"", 404)):
+            out = get(target, auth, extra)
+            check(out.startswith(b"HTTP/1.1 %d " % status),
+                  "%r answers %d: %r" % (target, status, out[:60]))
+        deadline = time.time() + 10     # the line is written once the answer is sent
+        while time.time() < deadline:
+            with open(log, "rb") as f:
+                if b"t=10" in f.read():
+                    break
+            time.sleep(0.02)
+    finally:
+        srv.stop()
+    with open(log, "rb") as f:
+        byp = {l["path"]: l for l in (strict_json(x) for x in f.read().splitlines())}
+    for target, name in (("/nowhere?t=1", "reader"), ("/subjects/a%22b%5Cc%0a?t=2", "reader"),
+                         ("/rank?t=3&t=3", "boss"), ("/healthz?t=4", "reader"),
+                         ("/compact?t=5", "reader"), ("/metrics?t=6", "reader"),
+                         ("/nowhere?t=7", None), ("/nowhere?t=8", None), ("/nowhere?t=9", None),
+                         ("/nowhere?t=10", None)):
+        check(target in byp and byp[target]["token"] == name,
+              "the access log of %s names the token %r: %s" % (target, name, byp.get(target)))
 
 
 def test_access_log_refused(tmp, log):
