@@ -3062,6 +3062,9 @@ typedef struct {
     bool folded;             /* a value held in them without its name before it */
     const char *value_end;   /* the end of the last value held in them, else NULL */
     bool hidden;             /* bytes other than a line end after a value: a NUL in it */
+    const char *copied_why;  /* why the first header line is refused, its name copied out
+                              * of the block before any name was seen in it: a fold's
+                              * when names follow in the block (framing_check) */
 } framing;
 
 /* The buffer layout read below is libmicrohttpd 0.9's (0.9.75 to 0.9.77
@@ -3093,6 +3096,13 @@ static bool only_line_ends(const char *from, const char *to, ptrdiff_t least, pt
 
 static const char empty_name[] = "a header line with an empty name (RFC 9110, 5.1)";
 static const char nul_in_value[] = "a NUL byte inside a header value (RFC 9110, 5.5)";
+static const char blank_in_name[] = "whitespace between a header's name and its colon "
+                                    "(RFC 9112, 5.1)";
+static const char bad_name_byte[] = "a header name with a character a name cannot have "
+                                    "(RFC 9110, 5.1)";
+static const char obs_fold[] = "a header line folded onto the next (obs-fold, RFC 9112, 5.2)";
+static const char framing_fold[] = "a Content-Length or Transfer-Encoding header folded onto "
+                                   "the next line, or under a longer name (RFC 9112, 5.2)";
 
 /* Why the headers are refused for what lies between the end of the last
  * value held in libmicrohttpd's buffer and the end of the headers, or NULL.
@@ -3178,21 +3188,37 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     if (!f->bad_line) {
         size_t n = strlen(key), t = 0;
         while (t < n && is_tchar((unsigned char)key[t])) t++;
+        const char *why = NULL;
         if (n == 0)
-            f->bad_line = empty_name;
+            why = empty_name;
         else if (key[0] == ' ' || key[0] == '\t') /* only the first line can: a later
                                                  * one is a fold, appended to a name */
-            f->bad_line = "a header line that begins with a blank, as if folded onto the "
-                          "request line (RFC 9112, 2.2)";
+            why = "a header line that begins with a blank, as if folded onto the request "
+                  "line (RFC 9112, 2.2)";
         else if (strpbrk(key, " \t"))
-            f->bad_line = "whitespace between a header's name and its colon (RFC 9112, 5.1)";
+            why = blank_in_name;
         else if (t < n)
-            f->bad_line = "a header name with a character a name cannot have (RFC 9110, 5.1)";
+            why = bad_name_byte;
         else if (framing_prefix(key, "Content-Length") || framing_prefix(key, "Transfer-Encoding"))
-            f->bad_line = "a Content-Length or Transfer-Encoding header folded onto the next "
-                          "line, or under a longer name (RFC 9112, 5.2)";
+            why = framing_fold;
         else if (value && strpbrk(value, "\r\n"))
-            f->bad_line = "a CR or LF inside a header value (RFC 9110, 5.5)";
+            why = "a CR or LF inside a header value (RFC 9110, 5.5)";
+        /* A name held out of the block is a folded line's, the next line's
+         * text appended to it ("Authorization:" then " Bearer tok" is the
+         * name "AuthorizationBearer tok"): a blank or a byte no name has in
+         * it is the fold's, and named so, once a name held in place shows
+         * that the library keeps names there (for the first line, once one
+         * follows: framing_check). */
+        bool copied = (why == blank_in_name || why == bad_name_byte) && f->block &&
+                      !in_block(f, key);
+        if (copied) {
+            why = framing_prefix(key, "Content-Length") || framing_prefix(key, "Transfer-Encoding")
+                      ? framing_fold : why;
+            if (f->keys_in) f->bad_line = why == framing_fold ? why : obs_fold;
+            else if (!f->copied_why) f->copied_why = why;
+        } else if (why) {
+            f->bad_line = why;
+        }
     }
     if (strcasecmp(key, "Content-Length") == 0) {
         if (f->lengths++ && strcmp(f->length, value) != 0) f->lengths_differ = true;
@@ -3234,8 +3260,9 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     }
     MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
     static const header close = { "Connection", "close" };
-    if (!f.bad_line && (f.folded || (f.keys_in && f.keys_out)))
-        f.bad_line = "a header line folded onto the next (obs-fold, RFC 9112, 5.2)";
+    if (!f.bad_line && f.copied_why == framing_fold) f.bad_line = framing_fold;
+    if (!f.bad_line && (f.folded || (f.keys_in && f.keys_out))) f.bad_line = obs_fold;
+    if (!f.bad_line && f.copied_why) f.bad_line = f.copied_why;
     if (!f.bad_line && f.hidden) f.bad_line = nul_in_value;
     if (!f.bad_line && f.value_end)
         f.bad_line = after_last_value(f.value_end, (const char *)f.block_end);
