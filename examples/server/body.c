@@ -56,6 +56,12 @@ static int array_tail(const char *in, size_t i, size_t len, char *why, size_t n)
  * and the 64 levels the library reads inside it (under an ignored key). */
 #define ARRAY_NESTING_MAX 65
 
+/* out NULL: whether in is a JSON array, its lines made nowhere. */
+static void put_line_text(buf *out, const char *p, size_t n)
+{
+    if (out) buf_put(out, p, n);
+}
+
 int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t n)
 {
     size_t i = skip_bom(in, len);
@@ -65,7 +71,7 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
         return -1;
     }
     char open[ARRAY_NESTING_MAX];
-    size_t base = out->len;      /* an empty array has no line */
+    size_t base = out ? out->len : 0; /* an empty array has no line */
     unsigned depth = 0;          /* brackets open inside the current element */
     bool in_string = false, escape = false, filled = false, comma = false;
     size_t element = 1, start = ++i; /* start of the pending run to copy */
@@ -101,12 +107,12 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
                 return -1;
             }
             if (!filled) { /* "[]": no element, so no line (the answer's "lines" counts them) */
-                out->len = base;
-                if (out->p) out->p[base] = '\0'; /* a buf's text stays NUL-terminated */
+                if (out) out->len = base;
+                if (out && out->p) out->p[base] = '\0'; /* a buf's text stays NUL-terminated */
                 return array_tail(in, i + 1, len, why, n);
             }
-            buf_put(out, in + start, i - start);
-            buf_put(out, "\n", 1);
+            put_line_text(out, in + start, i - start);
+            put_line_text(out, "\n", 1);
             if (c == ']') return array_tail(in, i + 1, len, why, n);
             element++;
             filled = false;
@@ -115,8 +121,8 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
         } else if (!filled && blank(c)) { /* a line's column counts from the element */
             start = i + 1;
         } else if (c == '\n' || c == '\r') { /* one element, one line */
-            buf_put(out, in + start, i - start);
-            buf_put(out, " ", 1);
+            put_line_text(out, in + start, i - start);
+            put_line_text(out, " ", 1);
             start = i + 1;
         } else if (!blank(c)) {
             filled = true;
@@ -125,6 +131,15 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
     snprintf(why, n, in_string ? "unterminated string in the JSON array"
                                : "the JSON array has no closing ']'");
     return -1;
+}
+
+uint64_t body_array_line(const char *in, size_t len)
+{
+    char why[8];
+    if (body_array_to_lines(in, len, NULL, why, sizeof(why)) != 0) return 0;
+    uint64_t line = 1;
+    for (size_t i = skip_bom(in, len); in[i] != '['; i++) line += in[i] == '\n';
+    return line;
 }
 
 bool body_lines_joined(const char *in, size_t len)

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "civic.h"
 #include "json.h"
@@ -31,8 +32,13 @@
 bool body_is_json_array(const char *in, size_t len);
 
 /* 0, or -1 with the reason in why (no closing ']', text after it, an
- * unterminated string).  out receives the JSON Lines text. */
+ * unterminated string).  out receives the JSON Lines text; out NULL: only
+ * whether in is a JSON array as this reads one. */
 int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t why_bytes);
+
+/* When in is a JSON array as body_array_to_lines reads one ("[]", "[1]" and
+ * ["a"] too), the line (from 1) its '[' is on; else 0. */
+uint64_t body_array_line(const char *in, size_t len);
 
 /* Whether a body without a line break (no LF nor CR) most likely had its
  * line breaks removed, as curl -d (--data) removes them: a CSV text, whose

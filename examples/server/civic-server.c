@@ -1096,6 +1096,8 @@ static void count_write(server *s, int rc, bool wrote)
  * an array is an element that is one ([[{...}]]): that element is not an
  * object, as [1] is told, and the hint is dropped (it told a client who had
  * sent application/json to send application/json). */
+#define ARRAY_SENT_HINT " (the body is a JSON array: send it with Content-Type: application/json)"
+
 static void say_content_type(civic_error *err, bool array)
 {
     static const char *const hints[][2] = {
@@ -1104,7 +1106,7 @@ static void say_content_type(civic_error *err, bool array)
         { " (the text looks like CSV: load it as CSV)",
           " (the body looks like CSV: send it with Content-Type: text/csv)" },
         { " (the text is a JSON array: JSON Lines is one object a line, without '[' and ']')",
-          " (the body is a JSON array: send it with Content-Type: application/json)" },
+          ARRAY_SENT_HINT },
     };
     size_t m = strlen(err->message);
     for (size_t k = 0; k < sizeof(hints) / sizeof(hints[0]); k++) {
@@ -1241,6 +1243,25 @@ static void add_hint(civic_error *err, const char *hint)
     if (m + h < sizeof(err->message)) memcpy(err->message + m, hint, h + 1);
 }
 
+/* The error of a body that is a JSON array (body_array_line) sent as CSV
+ * or JSON Lines, at the array's line: ARRAY_SENT_HINT after it, as
+ * say_content_type gives it where the library saw an array ("[{"), for the
+ * arrays it does not take for one too ("[]", "[1]", ["a"]: the CSV or JSON
+ * Lines reader's error alone).  The library's hint that a CSV header is the
+ * whole input (curl -d) goes: "[]" is no header, and its line break was not
+ * removed. */
+static void array_sent_hint(civic_error *err, const char *body, size_t len)
+{
+    static const char one_line[] = " (the header is the whole input";
+    uint64_t line = body_array_line(body, len);
+    if (!line || err->line != line) return;
+    char *cut = strstr(err->message, one_line);
+    if (cut) *cut = '\0'; /* with what followed it: ARRAY_SENT_HINT, if it did */
+    size_t m = strlen(err->message), h = sizeof(ARRAY_SENT_HINT) - 1;
+    if (m < h || memcmp(err->message + m - h, ARRAY_SENT_HINT, h) != 0)
+        add_hint(err, ARRAY_SENT_HINT);
+}
+
 /* The error of a body sent as charset=X (declared_charset) that is not
  * UTF-8 (not its NUL or other control bytes: UTF-8 all the same), when the
  * error is of bytes that are not UTF-8: the
@@ -1363,6 +1384,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
         if (reread) guard_release(&s->guard, rq->len);
     }
     if (rc != CIVIC_OK) say_content_type(&err, array);
+    if (rc != CIVIC_OK && rc != CIVIC_E_IO && !array) array_sent_hint(&err, body, rq->len);
     /* the data directory refused the batch (a full disk): the operator's
      * business, as a failed compaction is, not only the client's */
     server_words(&err);

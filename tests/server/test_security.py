@@ -1811,6 +1811,17 @@ def test_json_bodies(srv):
                   "line %d, column 1: expected a JSON object '{'" % line,
                   "an array element %r that is no object is told so (%s), without the "
                   "Content-Type hint: %s %s" % (body[:30], ctype, status, e))
+    # a JSON array sent as CSV or JSON Lines, the source going into its
+    # text (told again as sent): the hint to send it as application/json,
+    # for "[]" and ["a"] too, which the readers do not take for an array
+    hint = " (the body is a JSON array: send it with Content-Type: application/json)"
+    for body in (b"[]", b'["a"]', b"[" + inner + b"]"):
+        for ctype in ("text/csv", "application/x-ndjson"):
+            status, e = srv.request("POST", "/events", body, ctype, token=ingest)
+            check(status == 400 and e.get("line") == 1 and e.get("reason", "").endswith(hint)
+                  and "curl -d" not in e["reason"],
+                  "a JSON array %r sent as %s is told to be sent as application/json: %s %s"
+                  % (body[:30], ctype, status, e))
     status, e = srv.request("POST", "/events", b"--b\r\n\r\nx\r\n--b--\r\n",
                             "multipart/form-data; boundary=b", token=ingest)
     check(status == 415 and "application/json" in e.get("reason", ""), "multipart is 415 %s" % e)

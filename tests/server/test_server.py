@@ -382,6 +382,30 @@ def test_bad_requests(srv):
         check(status == 400 and e.get("line") == 1 and e.get("reason", "").endswith(hint),
               "a body of the other format (%s) says which type reads it: %s %s"
               % (ctype, status, e))
+    # so does a JSON array the readers do not take for one ("[]", "[1]",
+    # ["a"]): they gave their own error alone, and for "[]" as CSV the
+    # advice of a header whose line breaks curl -d removed
+    for body in ("[]", "[]\n", " [ ]", '["a"]', "[1]", "[{}]", '["a",\n"b"]', "\n[\n]\n"):
+        line = 2 if body.startswith("\n") else 1
+        for ctype in ("text/csv", "text/csv; charset=utf-8", "application/x-ndjson"):
+            status, e = srv.post(body, ctype)
+            reason = e.get("reason", "")
+            check(status == 400 and e.get("line") == line and reason.startswith("line %d" % line)
+                  and reason.endswith(array_hint) and reason.count("(the body is") == 1
+                  and "curl -d" not in reason and "whole input" not in reason,
+                  "a JSON array %r sent as %s is told to be sent as application/json: %s %s"
+                  % (body, ctype, status, e))
+    for ctype, reason in (
+            ("text/csv", "line 1: the header has no 'id', 'subject', 'type' or 'ts' column "
+                         "(required: id, subject, type, ts)" + array_hint),
+            ("application/x-ndjson", "line 1, column 1: expected a JSON object '{'" + array_hint)):
+        status, e = srv.post("[]", ctype)
+        check(status == 400 and e.get("reason") == reason,
+              "[] sent as %s: %s %s" % (ctype, status, e))
+    # a CSV header that begins with '[' is no JSON array: not told so
+    status, e = srv.post("[x],subject,type,ts\n", "text/csv")
+    check(status == 400 and "JSON array" not in e.get("reason", ""),
+          "a CSV header beginning with '[' is not called a JSON array: %s %s" % (status, e))
     # a JSON array read as one, whose element is an array: that element is no
     # object, as in [1]; the hint to send the body as application/json (it
     # was) is for a JSON array sent as CSV or JSON Lines only

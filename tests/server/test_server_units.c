@@ -314,6 +314,31 @@ static void json_arrays_become_one_element_per_line(void **state)
     free(out.p);
 }
 
+/* body_array_line: the line a whole JSON array opens on, for the hint to
+ * send it as application/json (civic-server's post_events); 0 for a body
+ * that is none, a CSV header beginning with '[' among them. */
+static void json_arrays_are_found_on_their_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        uint64_t line;
+    } cases[] = {
+        { "[]", 1 },           { "[]\n", 1 },       { "[\"a\"]", 1 },
+        { "[1]", 1 },          { " [ ]", 1 },        { "\xEF\xBB\xBF[{}]", 1 },
+        { "\n\r\n [\n]\n", 3 }, { "[\"a\",\n\"b\"]", 1 },
+        { "", 0 },             { "a", 0 },           { "[x,id,subject\n", 0 },
+        { "[] x", 0 },         { "[\"a", 0 },       { "[,]", 0 },
+        { "id,subject,type,ts\n", 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint64_t got = body_array_line(cases[i].in, strlen(cases[i].in));
+        if (got != cases[i].line)
+            fail_msg("\"%s\": line %llu, not %llu", cases[i].in, (unsigned long long)got,
+                     (unsigned long long)cases[i].line);
+    }
+}
+
 static void expect_array_error(const char *in, const char *what)
 {
     buf out = { 0 };
@@ -940,6 +965,7 @@ int main(void)
         cmocka_unit_test(json_strings_are_valid_utf8_whatever_the_input),
         cmocka_unit_test(json_arrays_become_one_element_per_line),
         cmocka_unit_test(json_arrays_that_are_not_valid_json_are_refused),
+        cmocka_unit_test(json_arrays_are_found_on_their_line),
         cmocka_unit_test(lines_joined_by_curl_data_are_told),
         cmocka_unit_test(csv_without_source_gains_the_column),
         cmocka_unit_test(csv_with_source_fills_only_empty_cells),
