@@ -57,17 +57,20 @@ static bool parse_hash(const char *hex, uint8_t out[SHA256_BYTES])
     return true;
 }
 
+/* A code point range, first and last, and what it is called. */
+typedef struct {
+    uint32_t first, last;
+    const char *name;
+} named_range;
+
 /* The invisible format characters (Unicode's Cf) a paste or an editor
  * leaves in a token or a line without a trace on the screen: a byte-order
  * mark (an editor's, at a file's start, or a Windows tool's), zero-width
  * spaces and joiners, direction marks, a soft hyphen, a word joiner.  A
  * token holding one hashes to a line no client's token matches (every
  * client 401), and a tokens-file line holding one is refused with words
- * that show nothing wrong.  Code point ranges, first and last. */
-static const struct {
-    uint32_t first, last;
-    const char *name;
-} INVISIBLE[] = {
+ * that show nothing wrong. */
+static const named_range INVISIBLE[] = {
     { 0x00AD, 0x00AD, "a soft hyphen" },
     { 0x061C, 0x061C, "an Arabic letter mark" },
     { 0x180E, 0x180E, "a Mongolian vowel separator" },
@@ -85,19 +88,42 @@ static const struct {
     { 0xE0001, 0xE007F, "a tag character" },
 };
 
-size_t invisible_char(const char *text, size_t n, char *what, size_t what_bytes)
+/* The spaces other than the ASCII one (Unicode's Zs, but the Ogham space
+ * mark, a visible stroke): on a tokens-file line they look like the blanks
+ * that part its fields, and are none.  A no-break space that a web page or
+ * a word processor pastes at a line's end was a fourth field ("expected:
+ * NAME ROLE SHA256-HEX", which shows nothing wrong).  Named on a token line
+ * only: a token holding one (--hash-token) is bytes a client can send. */
+static const named_range SPACES[] = {
+    { 0x00A0, 0x00A0, "a no-break space" },
+    { 0x2000, 0x200A, "an en, em, thin, hair or other fixed-width space" },
+    { 0x202F, 0x202F, "a narrow no-break space" },
+    { 0x205F, 0x205F, "a medium mathematical space" },
+    { 0x3000, 0x3000, "an ideographic space" },
+};
+
+/* The length of the character of table (count ranges) that text (n bytes)
+ * begins with, "U+XXXX (its name)" in what; 0 when it begins with none. */
+static size_t named_char(const named_range *table, size_t count, const char *text, size_t n,
+                         char *what, size_t what_bytes)
 {
     const unsigned char *u = (const unsigned char *)text;
     size_t k = n && u[0] >= 0x80 ? utf8_seq(u, n) : 0;
     if (k < 2) return 0;
     uint32_t cp = u[0] & (0x7F >> k);
     for (size_t i = 1; i < k; i++) cp = cp << 6 | (u[i] & 0x3F);
-    for (size_t i = 0; i < sizeof(INVISIBLE) / sizeof(INVISIBLE[0]); i++)
-        if (cp >= INVISIBLE[i].first && cp <= INVISIBLE[i].last) {
-            snprintf(what, what_bytes, "U+%04X (%s)", (unsigned)cp, INVISIBLE[i].name);
+    for (size_t i = 0; i < count; i++)
+        if (cp >= table[i].first && cp <= table[i].last) {
+            snprintf(what, what_bytes, "U+%04X (%s)", (unsigned)cp, table[i].name);
             return k;
         }
     return 0;
+}
+
+size_t invisible_char(const char *text, size_t n, char *what, size_t what_bytes)
+{
+    return named_char(INVISIBLE, sizeof(INVISIBLE) / sizeof(INVISIBLE[0]), text, n, what,
+                      what_bytes);
 }
 
 /* One "name role hash" line into e; the reason in why when it is not one. */
@@ -127,25 +153,32 @@ static bool parse_line(char *line, token_entry *e, char *why, size_t n)
     return true;
 }
 
+/* Whether e (of line e->line) repeats an earlier entry's name or token,
+ * both lines named: the token's two names, which one is the source of the
+ * events it posts and the access log's is then in doubt. */
 static bool duplicate(const tokens *t, const token_entry *e, char *why, size_t n)
 {
     for (size_t i = 0; i < t->count; i++) {
-        if (strcmp(t->entries[i].name, e->name) == 0) {
-            snprintf(why, n, "name '%s' appears twice", e->name);
+        const token_entry *was = &t->entries[i];
+        if (strcmp(was->name, e->name) == 0) {
+            snprintf(why, n, "name '%s' appears twice (lines %lu and %lu)", e->name, was->line,
+                     e->line);
             return true;
         }
-        if (memcmp(t->entries[i].hash, e->hash, SHA256_BYTES) == 0) {
-            snprintf(why, n, "the same token is listed twice ('%s')", t->entries[i].name);
+        if (memcmp(was->hash, e->hash, SHA256_BYTES) == 0) {
+            snprintf(why, n, "the same token is listed twice: line %lu ('%s') lists the token of "
+                     "line %lu ('%s')", e->line, e->name, was->line, was->name);
             return true;
         }
     }
     return false;
 }
 
-static int add_line(tokens *t, char *line, char *why, size_t n)
+static int add_line(tokens *t, char *line, unsigned long no, char *why, size_t n)
 {
     token_entry e;
     memset(&e, 0, sizeof(e));
+    e.line = no;
     if (!parse_line(line, &e, why, n) || duplicate(t, &e, why, n)) return -1;
     if (t->count == TOKEN_COUNT_MAX) {
         snprintf(why, n, "more than %u tokens", TOKEN_COUNT_MAX);
@@ -190,10 +223,11 @@ static FILE *open_regular(const char *path, unsigned *mode, char *why, size_t wh
     return f;
 }
 
-/* Whether line (len bytes) holds an invisible format character (it is a
- * token line: comments are let be): true with "PATH:N: line N holds ... at
- * column C", C counted in characters from the line's start, as an editor
- * counts them (after the file's own byte-order mark, skipped). */
+/* Whether line (len bytes) holds an invisible format character, or a
+ * space other than the ASCII one (SPACES), it being a token line (comments
+ * are let be): true with "PATH:N: line N holds ... at column C", C counted
+ * in characters from the line's start, as an editor counts them (after the
+ * file's own byte-order mark, skipped). */
 static bool invisible_in_line(const char *line, size_t len, char *why, size_t why_bytes,
                               const char *path, unsigned long no)
 {
@@ -201,10 +235,13 @@ static bool invisible_in_line(const char *line, size_t len, char *why, size_t wh
     size_t column = 1;
     for (size_t i = 0; i < len; column++) {
         size_t k = invisible_char(line + i, len - i, what, sizeof(what));
+        if (!k)
+            k = named_char(SPACES, sizeof(SPACES) / sizeof(SPACES[0]), line + i, len - i, what,
+                           sizeof(what));
         if (k) {
             snprintf(why, why_bytes, "%s:%lu: line %lu holds an invisible character at column "
-                     "%zu, %s: remove it (a token line is NAME ROLE SHA256-HEX, in ASCII)",
-                     path, no, no, column, what);
+                     "%zu, %s: remove it (a token line is NAME ROLE SHA256-HEX, in ASCII, "
+                     "parted by spaces or tabs)", path, no, no, column, what);
             return true;
         }
         k = utf8_seq((const unsigned char *)line + i, len - i);
@@ -225,7 +262,7 @@ int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
     unsigned mode = 0;
     FILE *f = open_regular(path, &mode, why, why_bytes);
     if (!f) return -1;
-    char *text = NULL, reason[200];
+    char *text = NULL, reason[320];
     size_t cap = 0;
     ssize_t got;
     int rc = 0;
@@ -258,7 +295,7 @@ int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
                      "line is NAME ROLE SHA256-HEX, a comment line begins with '#'", path, no,
                      no, TOKEN_LINE_BYTES_MAX, len - lead);
             rc = -1;
-        } else if ((rc = add_line(t, line + lead, reason, sizeof(reason))) != 0) {
+        } else if ((rc = add_line(t, line + lead, no, reason, sizeof(reason))) != 0) {
             snprintf(why, why_bytes, "%s:%lu: %s", path, no, reason);
         }
     }

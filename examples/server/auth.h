@@ -37,6 +37,7 @@ typedef struct token_entry {
     char name[TOKEN_NAME_BYTES_MAX + 1];
     unsigned role;
     uint8_t hash[SHA256_BYTES];
+    unsigned long line;      /* its line in the tokens file, from 1 */
 } token_entry;
 
 typedef struct tokens {

@@ -4242,7 +4242,7 @@ static int open_access_log(const server *s)
  * 2 for a tokens file that cannot be read or holds a bad line. */
 static int open_resources(server *s)
 {
-    char why[300];
+    char why[600]; /* a path, a line, its reason */
     s->access_fd = -1;
     s->data_fd = -1;
     if (s->opt.tokens_path) {

@@ -829,6 +829,24 @@ def test_tokens_file(tmp):
     rc, out, err = run("--port", "0", "--tokens", path)
     check(rc == 2 and "%s:2: line 2 holds an invisible character at column 1, U+FEFF" % path
           in err, "a byte-order mark on line 2 is named: %s %r" % (rc, err))
+    # so is a space other than the ASCII one: a no-break space a paste left
+    # at a line's end made a fourth field ("expected: NAME ROLE SHA256-HEX")
+    for space, cp in (("\u00a0", "U+00A0 (a no-break space)"), ("\u3000", "U+3000"),
+                      ("\u202f", "U+202F"), ("\u2002", "U+2002")):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("%s %s %s %s\n" % (line[0], line[1], line[2], space))
+        rc, out, err = run("--port", "0", "--tokens", path)
+        check(rc == 2 and "%s:1: line 1 holds an invisible character at column %d, %s"
+              % (path, len(" ".join(line[:3])) + 2, cp) in err,
+              "a space %s at a line's end is named: %s %r" % (cp, rc, err))
+    # one token on two lines: both lines and both names (line 1's name was
+    # given for line 2)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("%s %s %s\n\nb write %s\n" % (line[0], line[1], line[2], line[2]))
+    rc, out, err = run("--port", "0", "--tokens", path)
+    check(rc == 2 and "%s:3: the same token is listed twice: line 3 ('b') lists the token of "
+          "line 1 ('%s')" % (path, line[0]) in err,
+          "a token listed twice names both lines: %s %r" % (rc, err))
 
 
 def test_tokens_long_lines(tmp):

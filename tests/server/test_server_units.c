@@ -172,9 +172,12 @@ static void tokens_file_errors_name_the_line(void **state)
     snprintf(text, sizeof(text), "a read %s\na write %s\n", h, h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "appears twice"));
-    snprintf(text, sizeof(text), "a read %s\nb write %s\n", h, h);
+    assert_non_null(strstr(why, ":2: name 'a' appears twice (lines 1 and 2)"));
+    /* both lines and both names: it named line 1's name for line 2 */
+    snprintf(text, sizeof(text), "a read %s\n# b\n\nb write %s\n", h, h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
-    assert_non_null(strstr(why, "listed twice"));
+    assert_non_null(strstr(why, ":4: the same token is listed twice: line 4 ('b') lists the "
+                                "token of line 1 ('a')"));
     assert_int_equal(load_text(&t, "a read abc\n", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "64 hex"));
     assert_int_equal(load_text(&t, "# nothing\n", why, sizeof(why)), -1);
@@ -218,6 +221,34 @@ static void tokens_file_skips_a_byte_order_mark(void **state)
     snprintf(text, sizeof(text), "# \xe2\x80\x8b\na read %s\n", h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
     tokens_free(&t);
+    /* a space other than the ASCII one, a paste's no-break space at the
+     * line's end above all, was a fourth field: "expected: NAME ROLE
+     * SHA256-HEX", which shows nothing wrong */
+    snprintf(text, sizeof(text), "a admin %s \xc2\xa0\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 74, U+00A0 "
+                                "(a no-break space): remove it"));
+    snprintf(text, sizeof(text), "a\xe3\x80\x80read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 2, U+3000 "
+                                "(an ideographic space)"));
+    snprintf(text, sizeof(text), "a read\xe2\x80\xaf%s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 7, U+202F"));
+    snprintf(text, sizeof(text), "a\xe2\x80\x83read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 2, U+2003 "
+                                "(an en, em, thin, hair or other fixed-width space)"));
+    snprintf(text, sizeof(text), "\xe2\x81\x9f" "a read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 1, U+205F"));
+    /* not in a comment, as the others; U+2030 is no space */
+    snprintf(text, sizeof(text), "# \xc2\xa0\na read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
+    tokens_free(&t);
+    snprintf(text, sizeof(text), "a\xe2\x80\xb0 read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: name 'a\xe2\x80\xb0' is not"));
 }
 
 /* Only a regular file: a directory was "read error", a FIFO blocked the
