@@ -349,6 +349,7 @@ typedef struct request {
     bool userinfo;           /* an absolute-form target with "user:password@" */
     bool blanks_before;      /* more than one blank between the method and the target */
     bool asterisk;           /* the target is "*" (RFC 9112, 3.2.4): OPTIONS of the server */
+    size_t fragment;         /* the byte (from 1) of the first '#' in the raw target; 0: none */
     char target_why[200];    /* a reason made for this request: a bad query parameter's
                               * (check_request), a content coding's (admit_body) */
     bool started, answered, arrived;
@@ -2728,6 +2729,17 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
                           "more than one blank between the method and the request target",
                           { 0 } };
+    /* RFC 9112, 3.2: a target holds no fragment, and a client strips it
+     * before sending; libmicrohttpd kept it in the path or the last value
+     * ("?top=1#frag" was a bad top, "/rank#?top=zz" no route), where a
+     * proxy in front may have cut it off: refused rather than guessed at */
+    if (rq->fragment) {
+        snprintf(rq->target_why, sizeof(rq->target_why),
+                 "a '#' at byte %zu of the request target: a fragment (#...) is not part of a "
+                 "request target (RFC 9112, 3.2), and a client sends none; send a '#' inside a "
+                 "path or a value as %%23", rq->fragment);
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target", rq->target_why, { 0 } };
+    }
     if (rq->bad_escape) { /* read as text, it would name another subject or group */
         snprintf(rq->target_why, sizeof(rq->target_why),
                  "a malformed percent-escape \"%s\" at byte %zu of the request target: a '%%' "
@@ -3071,6 +3083,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     rq->blank_target = memchr(uri, ' ', n) != NULL;
     rq->userinfo = userinfo_at(uri) != NULL;
     rq->asterisk = strcmp(uri, "*") == 0;
+    const char *hash = memchr(uri, '#', n);
+    rq->fragment = hash ? (size_t)(hash - uri) + 1 : 0;
     return rq;
 }
 

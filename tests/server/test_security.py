@@ -1640,6 +1640,28 @@ def test_targets(srv):
         check(answer.get("error") == "bad request target" and
               '"%s" at byte %d of the request target' % (esc, at) in answer.get("reason", ""),
               "%s answers 400 naming %s at byte %d (%d %r)" % (path, esc, at, status, data[:200]))
+    # A fragment is no part of a request target (RFC 9112, 3.2), which no
+    # client sends: "?top=1#frag" was read as a bad top, "/rank#?top=zz" as
+    # no route, "/subjects/a#b" as the subject "a#b".  400, naming the '#'
+    # and its byte; a '#' meant in a value is sent as %23, and works.
+    for method, path, at in (("GET", "/rank?top=1#frag", 12), ("GET", "/rank#?top=zz", 6),
+                             ("GET", "/subjects/a#b", 12), ("HEAD", "/healthz#", 9),
+                             ("OPTIONS", "/rank?top=1#x", 12), ("GET", "/nowhere#x", 9),
+                             ("GET", "http://h:1/rank#x", 16),
+                             ("POST", "/events#x", 8)):
+        status, _, data = srv.raw(method, path, token=tok("boss"))
+        answer = strict_json(data) if data else {}
+        check(status == 400 and (method == "HEAD" or (
+                answer.get("error") == "bad request target" and
+                answer.get("reason", "").startswith("a '#' at byte %d of the request target: a "
+                                                    "fragment (#...) is not part of a request "
+                                                    "target" % at) and
+                "%23" in answer["reason"])),
+              "%s %s answers 400 naming the '#' at byte %d (%d %r)"
+              % (method, path, at, status, data[:200]))
+    status, _, data = srv.raw("GET", "/subjects/a%23b", token=tok("reader"))
+    check(status == 200 and strict_json(data).get("subject") == "a#b",
+          "/subjects/a%%23b is the subject a#b (%d %r)" % (status, data[:200]))
     # ... and well-formed ones work as before: %25 is a '%', a '+' in a query
     # is read as '+' (a time's offset), hex digits in either case
     for path, key, want in (("/subjects/a%25b", "subject", "a%b"),
