@@ -601,6 +601,8 @@ static void value_as_sent(const request *rq, const char *name, const char *v, si
     shown[len] = '\0';
 }
 
+static void logged_params(buf *out, const char *p, size_t n, const char *seps);
+
 /* Bytes of a bad time's reason: the value shown (60 bytes at most), the
  * forms and the library's hint (about 60). */
 #define TIME_WHY_BYTES 256
@@ -627,7 +629,16 @@ static int parse_time_arg(server *s, request *rq, const char *name, const char *
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_rules_parse_time_ext(s->rules, text, len, out, &err);
     char *sent = text + len + 1;
-    if (rc != CIVIC_OK) value_as_sent(rq, name, v, len, sent);
+    buf hidden = { 0 };
+    if (rc != CIVIC_OK) {
+        value_as_sent(rq, name, v, len, sent);
+        /* "as_of=2025-12-31;password=x": a client that ends parameters with
+         * ';' (as the access log reads them) sent a credential inside the
+         * value; the reason hides it as the log does */
+        logged_params(&hidden, sent, len, ";");
+        buf_put(&hidden, "", 1);
+        if (!hidden.oom) sent = hidden.p;
+    }
     int shown = rc != CIVIC_OK ? shown_bytes(sent, 60) : 0; /* ending at a character's end */
     static const char range[] = "timestamp out of range";
     if (rc == CIVIC_E_LIMIT && strncmp(err.message, range, sizeof(range) - 1) == 0)
@@ -654,6 +665,7 @@ static int parse_time_arg(server *s, request *rq, const char *name, const char *
                  strcmp(name, "as_of") == 0 ? ", Unix seconds or now" : " or Unix seconds",
                  rc == CIVIC_E_EVENT && strchr(err.message, ')') ? strchr(err.message, ')') + 1
                                                                  : "");
+    free(hidden.p);
     free(text);
     if (rc == CIVIC_OK && rq) {
         char what[16];
@@ -4191,8 +4203,12 @@ static int check_options(const options *o)
         return -1;
     }
     if (o->body_bytes_max > o->body_budget_bytes) {
-        fprintf(stderr, SERVER_NAME ": --max-body is larger than --body-budget: such a body "
-                "could never be accepted\n");
+        /* both in bytes, the budget's default too, which the user may not
+         * have given: what it must be, as for every other bad value */
+        fprintf(stderr, SERVER_NAME ": --max-body (%zu bytes) is larger than --body-budget "
+                "(%zu bytes%s): such a body could never be accepted; give --max-body at most "
+                "that, or a larger --body-budget\n", o->body_bytes_max, o->body_budget_bytes,
+                o->body_budget_bytes == (size_t)256 << 20 ? ", 256M, the default" : "");
         return -1;
     }
     struct in6_addr any;

@@ -1078,6 +1078,13 @@ def test_command_line(tmp):
               "%s without --data is refused: %r" % (opt[0], err))
     rc, out, err = run("--max-body", "512M")
     check(rc == 1 and "--body-budget" in err, "--max-body over the budget: %r" % err)
+    # with both values, the budget's default named as such: what it must be
+    check("--max-body (536870912 bytes) is larger than --body-budget (268435456 bytes, 256M, "
+          "the default)" in err, "--max-body over the default budget names both: %r" % err)
+    rc, out, err = run("--max-body", "3M", "--body-budget", "2M")
+    check(rc == 1 and "--max-body (3145728 bytes) is larger than --body-budget (2097152 bytes): "
+          "such a body could never be accepted; give --max-body at most that, or a larger "
+          "--body-budget" in err, "--max-body over a given budget names both: %r" % err)
     # The bind rule.  192.0.2.1 (TEST-NET-1) is on no interface: binding it
     # fails without a packet sent, which shows the rule let it through.
     for bind in ("0.0.0.0", "::", "192.0.2.1"):
@@ -2078,6 +2085,26 @@ def test_access_log_credentials(tmp, log):
           "credentials logged as REDACTED: %r" % paths)
 
 
+def test_reasons_hide_credentials(srv):
+    """A client that ends parameters with ';' sends a credential inside the
+    value before it (as_of=2025-12-31;password=x): the access log hid it,
+    the 400's reason quoted it whole.  The reason hides it as the log does;
+    a value without one is quoted as sent."""
+    for query, shown in (("as_of=2025-12-31;password=pw-secret", "2025-12-31;password=REDACTED"),
+                         ("as_of=2025-12-31;api_key=pw-secret;y=2",
+                          "2025-12-31;api_key=REDACTED;y=2"),
+                         ("as_of=2025-12-31;x=1", "2025-12-31;x=1")):
+        status, _, data = srv.raw("GET", "/rank?" + query, token=tok("reader"))
+        reason = strict_json(data).get("reason", "")
+        check(status == 400 and b"pw-secret" not in data and
+              reason.startswith('as_of "%s" is not a timestamp' % shown),
+              "%s: the reason hides the credential: %d %r" % (query, status, data[:300]))
+    status, _, data = srv.raw("POST", "/purge?before=2025-13-01;token=pw-secret",
+                              token=tok("boss"))
+    check(status == 400 and b"pw-secret" not in data and b"token=REDACTED" in data,
+          "a purge's before hides the credential: %d %r" % (status, data[:300]))
+
+
 def test_access_log_names_the_token(tmp, log):
     """Every line names the known token a request sent, also when it was
     refused before its credentials were checked (a 404, a bad target, a
@@ -2277,6 +2304,7 @@ def main():
             test_tabs_in_the_request_line(srv)
             test_framing(srv)
             test_hidden_framing(srv)
+            test_reasons_hide_credentials(srv)
             test_no_length(srv)
             test_header_room(srv)
             test_header_room_names_the_rule(srv)
