@@ -42,8 +42,12 @@
 ** body and answer budgets), metrics.c (counters, access log), body.c (JSON arrays,
 ** source), json.c (output), sha256.c.
 **
-** Threads: libmicrohttpd's thread pool serves requests concurrently; the
-** engine's rwlock lets queries run in parallel and serializes writes.
+** Threads: libmicrohttpd gives each connection a thread of its own (up to
+** --max-connections), so that no request waits for another connection's;
+** at most --threads queries work at once (query_gate: each holds its
+** working memory), and /healthz, /metrics, the document and every refusal
+** do not wait for them.  The engine's rwlock lets queries run in parallel
+** and serializes writes.
 ** Durability (--data DIR): DIR/snapshot.civic and DIR/journal.civic; every
 ** POST is journaled before it is answered; a background thread compacts
 ** every --compact-every seconds when events or a purge were written, and at
@@ -253,8 +257,22 @@ typedef struct report_cache {
     int64_t other_us;
 } report_cache;
 
+/* --threads: at most `max` queries work at once, each holding its working
+ * memory (a subject's events, a page's lists).  Taken around a query's
+ * work alone: a request whose body is arriving, or whose answer is being
+ * sent, holds no place, nor does one of the routes that do no work worth
+ * bounding (route_gated).  Once the stop's wait is over (closed), a query
+ * still waiting for a place runs nothing: the stop has said it cut. */
+typedef struct query_gate {
+    pthread_mutex_t mutex;
+    pthread_cond_t freed;
+    unsigned working, max;
+    bool closed;
+} query_gate;
+
 typedef struct server {
     options opt;
+    query_gate gate;
     mhd_log mhd_log;
     refused_log refused_log;
     refused_log compact_log;   /* failed compactions (route 0): see refused_log */
@@ -2941,6 +2959,57 @@ static bool params_ok(struct MHD_Connection *c, const request *rq, char *why, si
     return false;
 }
 
+/* The routes whose work query_gate bounds: the queries, each of which
+ * holds working memory while it works out subjects.  Not /healthz, /metrics
+ * and the document (counters and static bytes: an operator's probe must not
+ * wait behind slow pages), nor the writes, which the engine runs one at a
+ * time (a batch waits for the queries running, not for those queued). */
+static bool route_gated(route_id r)
+{
+    switch (r) {
+    case ROUTE_SUBJECT:
+    case ROUTE_RECORD:
+    case ROUTE_GROUPS:
+    case ROUTE_RANK:
+    case ROUTE_LISTS:
+    case ROUTE_REPORT:
+    case ROUTE_OBJECTIONS: return true;
+    default: return false;
+    }
+}
+
+/* A place for a query: false once the stop's wait is over (gate_close). */
+static bool gate_enter(query_gate *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    while (!g->closed && g->working >= g->max) pthread_cond_wait(&g->freed, &g->mutex);
+    bool in = !g->closed;
+    if (in) g->working++;
+    pthread_mutex_unlock(&g->mutex);
+    return in;
+}
+
+static void gate_leave(query_gate *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    g->working--;
+    pthread_cond_signal(&g->freed);
+    pthread_mutex_unlock(&g->mutex);
+}
+
+/* The stop's wait is over: the queries still waiting for a place give up. */
+static void gate_close(query_gate *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    g->closed = true;
+    pthread_cond_broadcast(&g->freed);
+    pthread_mutex_unlock(&g->mutex);
+}
+
+static enum MHD_Result answer_route(server *s, struct MHD_Connection *c, request *rq);
+
+/* A query works once it has its place (query_gate); the other routes at
+ * once. */
 static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[200];
@@ -2950,6 +3019,17 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
     }
     if (!params_ok(c, rq, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad parameter", why);
+    if (!route_gated(rq->route)) return answer_route(s, c, rq);
+    if (!gate_enter(&s->gate)) return MHD_NO; /* cut by the stop: closed unanswered, not run */
+    enum MHD_Result rc = answer_route(s, c, rq); /* its answer queued, not yet sent */
+    gate_leave(&s->gate);
+    return rc;
+}
+
+/* The route's answer (dispatch has checked its parameters). */
+static enum MHD_Result answer_route(server *s, struct MHD_Connection *c, request *rq)
+{
+    char why[200];
     switch (rq->route) {
     case ROUTE_EVENTS:
         if (rq->too_big)
@@ -3781,7 +3861,7 @@ static void usage(FILE *f)
           "                          kept) or missing (or empty) beside its snapshot\n"
           "  --rescore               --data was written under other rules (a revised scheme):\n"
           "                          read its events under --rules and rewrite it so\n"
-          "  --threads N             request threads (default 4)\n"
+          "  --threads N             queries worked at once (default 4)\n"
           "access:\n"
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
           "                          route is open and only a loopback --bind is allowed\n"
@@ -4197,9 +4277,10 @@ static int check_options(const options *o)
         fprintf(stderr, SERVER_NAME ": --tls-cert and --tls-key go together\n");
         return -1;
     }
-    if (o->connections_max < o->threads) { /* a thread with none never stops */
+    if (o->connections_max < o->threads) { /* a query runs on a connection: never that many */
         fprintf(stderr, SERVER_NAME ": --max-connections %u is less than --threads %u: each "
-                "thread needs at least one connection\n", o->connections_max, o->threads);
+                "query runs on a connection of its own, so no more than %u would ever run at "
+                "once; lower --threads\n", o->connections_max, o->threads, o->connections_max);
         return -1;
     }
     if (o->body_bytes_max > o->body_budget_bytes) {
@@ -4233,8 +4314,11 @@ static int check_options(const options *o)
  * libmicrohttpd never accepts a connection and logs that it cannot, in a
  * loop, gigabytes of it.  The server's own need: the journal, snapshots
  * and their directory, compaction's new files, the access log, the
- * listening socket, and a poller and its wake-up pipe for each thread.
- * 0, or -1 (reported) when fewer connections than threads fit. */
+ * listening socket and libmicrohttpd's wake-up channel; 3 for each of
+ * --threads are kept as the manual says, from when the threads were a pool
+ * of pollers with a wake-up pipe each (a thread per connection polls its
+ * socket alone: room to spare).  0, or -1 (reported) when fewer
+ * connections than --threads fit. */
 static int fit_descriptors(options *o)
 {
     struct rlimit rl;
@@ -4428,19 +4512,22 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
      * close was never read, and the connection held its slot (--max-per-ip,
      * --max-connections) and its body's budget until --request-timeout or
      * --timeout, for ever with both 0.  poll is level-triggered: the close
-     * is read on the next turn. */
-    unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+     * is read on the next turn.
+     * A thread per connection (its own poll on its own socket), not a pool:
+     * a pool's thread serves the connections it accepted, and a request on
+     * one of them waited for the slow page another was making (seconds),
+     * while another thread was idle, its --request-timeout running.
+     * --threads bounds the queries instead (query_gate).  The threads' stack
+     * is the system's default: no page nor record has been measured against
+     * a smaller one. */
+    unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC; /* a wake-up channel: MHD_stop_daemon at shutdown */
     if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) return NULL;
     if (cert) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {
         { cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)(uintptr_t)cert },
         { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key },
-        { MHD_OPTION_END, 0, NULL },
-    };
-    struct MHD_OptionItem pool[] = { /* one thread is no pool (libmicrohttpd warns of 0 or 1) */
-        { s->opt.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-          (intptr_t)s->opt.threads, NULL },
         { MHD_OPTION_END, 0, NULL },
     };
     pthread_mutex_lock(&s->mhd_log.mutex);
@@ -4458,7 +4545,6 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                             MHD_OPTION_NOTIFY_CONNECTION, guard_notify, &s->guard,
                             MHD_OPTION_ARRAY, tls,
-                            MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_END);
     int err = errno;
     pthread_mutex_lock(&s->mhd_log.mutex);
@@ -4774,6 +4860,7 @@ static int serve(server *s, const char *cert, const char *key)
      * below ("Failed to remove listen FD from epoll set", libmicrohttpd 0.9.75). */
     size_t begun = guard_drain(&s->guard);
     drain(s, sig, begun);
+    gate_close(&s->gate); /* the queries still waiting were said cut: none runs */
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
     refused_flush(&s->refused_log, &WRITE_WORDS);
@@ -4823,6 +4910,9 @@ int main(int argc, char **argv)
     pthread_mutex_init(&s.compact_log.mutex, NULL);
     pthread_mutex_init(&s.dates_log.mutex, NULL);
     pthread_cond_init(&s.stop_cond, NULL);
+    pthread_mutex_init(&s.gate.mutex, NULL);
+    pthread_cond_init(&s.gate.freed, NULL);
+    s.gate.max = s.opt.threads;
     char *cert = NULL, *key = NULL;
     /* a file an option names that cannot be read is a bad option (1) */
     if (s.opt.tls_cert && (!(cert = read_small_file("--tls-cert", s.opt.tls_cert, NULL)) ||

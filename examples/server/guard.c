@@ -260,8 +260,8 @@ bool guard_request_begun(guard *g, struct MHD_Connection *c)
     return late;
 }
 
-/* Whether a whole request head waits in the kernel for a busy thread (the
- * connection is queued, not slow): asked only at the limit; a peek takes
+/* Whether a whole request head waits in the kernel for its thread (the
+ * connection just started, not slow): asked only at the limit; a peek takes
  * nothing from the stream.  A connection its client has closed is not left
  * out: it holds its slot until libmicrohttpd reads the close, and after the
  * answer a peek cannot tell that from one closed with nothing more to say. */

@@ -138,12 +138,12 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * since its answer: what a slow client holds), and 4 x per_address in all.
  * Counting every open connection, as libmicrohttpd does, overcounts a client
  * that opens one connection after another: one it closed a moment ago is
- * still open here, and one whose request the kernel holds for a busy thread
- * is new.  So before refusing for the first bound, it peeks at the
- * address's waiting connections: one whose whole request head is queued is
- * not waiting (plain HTTP only: TLS records hide the head).  One its client
- * closed still counts until libmicrohttpd has read the close (its thread's
- * next turn: the daemon polls level-triggered, see start_daemon). */
+ * still open here, and one whose request the kernel holds for its thread
+ * (just started) is new.  So before refusing for the first bound, it peeks
+ * at the address's waiting connections: one whose whole request head is
+ * queued is not waiting (plain HTTP only: TLS records hide the head).  One
+ * its client closed still counts until libmicrohttpd has read the close
+ * (its thread's next turn: it polls level-triggered, see start_daemon). */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer.  True when
  * it began once draining (late: to be refused, nothing of it run). */
