@@ -1587,6 +1587,80 @@ def test_report_while_writing(tmp):
         srv.stop()
 
 
+def flag_scheme(tmp, flags):
+    """A rules file of `flags` rules, each of its own flag, and a log that
+    sets each on one resident: a notice page of it costs seconds (the page's
+    lists grow with the square of the flags: 4,000 took 3 s)."""
+    rules = os.path.join(tmp, "flags-%d.toml" % flags)
+    with open(rules, "w") as f:
+        f.write('[[grade]]\nname = "A"\nmin = 0\n\n')
+        for i in range(flags):
+            f.write('[rule.r%d]\npoints = 0\nflag = "flag%d"\n\n' % (i, i))
+    log = "id,subject,type,ts\n" + "".join(
+        "f%d,flagged,r%d,2025-01-01T10:00:00Z\n" % (i, i) for i in range(flags))
+    return rules, log.encode()
+
+
+def test_no_head_of_line_blocking(tmp):
+    """A slow page (GET /report of a scheme with thousands of flags) holds
+    no other connection up: /healthz on connections opened just after it,
+    even under --threads 1, and a query (GET /subjects/X) while a second
+    of --threads 2 is free, are answered before the page is.  Each
+    connection has a thread of its own; --threads bounds the queries that
+    work at once, not the connections served (a connection used to wait
+    for the thread that had accepted it, busy with the page).  The order
+    the answers complete in is checked, not a time."""
+    rules, log = flag_scheme(tmp, 3000)
+    for threads, path in ((1, "/healthz"), (2, "/subjects/flagged")):
+        srv = Server(extra=["--rules", rules, "--threads", str(threads)]).start()
+        try:
+            status, _ = srv.request("POST", "/events", log, "text/csv")
+            check(status == 200, "head of line: the log is posted (%s)" % status)
+            # every connection opened at once, before any request: accepted
+            # together, where one thread of a pool would take several
+            conns = [srv.connection(timeout=120) for _ in range(5)]
+            for c in conns:
+                c.connect()
+            done, lock = [], threading.Lock()
+
+            def ask(conn, target, name):
+                # the page's answer begins once it is made ("page made"): a
+                # request held up by it completes after that, while the
+                # page's megabyte is still being read
+                status = None
+                try:
+                    conn.request("GET", target)
+                    r = conn.getresponse()
+                    if name == "page":
+                        with lock:
+                            done.append(("page made", r.status))
+                    r.read()
+                    status = r.status
+                except (OSError, http.client.HTTPException) as e:
+                    status = repr(e)
+                with lock:
+                    done.append((name, status))
+            page = threading.Thread(target=ask, args=(conns[0], "/report?as_of=2025-02-01",
+                                                      "page"))
+            page.start()
+            time.sleep(0.3)  # the page is being made (it takes a second or more)
+            others = [threading.Thread(target=ask, args=(c, path, "other%d" % i))
+                      for i, c in enumerate(conns[1:])]
+            for t in others:
+                t.start()
+            for t in [page] + others:
+                t.join(180)
+            names = [d[0] for d in done]
+            check(len(done) == 6 and all(d[1] == 200 for d in done) and
+                  names.index("page made") == 4,
+                  "head of line: with --threads %d, %s on connections opened with the slow "
+                  "page's are answered before it is made: %s" % (threads, path, done))
+        finally:
+            for c in conns:
+                c.close()
+            check(srv.stop() == 0, "head of line: clean exit on SIGTERM")
+
+
 def test_purge(tmp):
     data = os.path.join(tmp, "purge-data")
     srv = Server(data).start()
@@ -4247,6 +4321,7 @@ def main():
         test_removed_journal_says_post_compact(tmp)
         test_renamed_journal_says_post_compact(tmp)
         test_report_while_writing(tmp)
+        test_no_head_of_line_blocking(tmp)
         test_document(tmp, log_path)
         test_corrected(tmp)
         test_source_from_token(tmp)
