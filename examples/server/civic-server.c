@@ -4519,7 +4519,11 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
      * while another thread was idle, its --request-timeout running.
      * --threads bounds the queries instead (query_gate).  The threads' stack
      * is the system's default: no page nor record has been measured against
-     * a smaller one. */
+     * a smaller one.  libmicrohttpd 0.9.75 gives a connection's poll its
+     * timeout in whole seconds (thread_main_handle_connection), so in the
+     * last second before --timeout closes an idle connection its thread
+     * polls without waiting: up to a second of CPU for each one closed so
+     * (the manual says it, under --max-connections). */
     unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC; /* a wake-up channel: MHD_stop_daemon at shutdown */
