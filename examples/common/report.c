@@ -285,7 +285,8 @@ static void trimmed(const answers_sink *out, int64_t v, unsigned places)
 static void when(const answers_sink *out, const civic_rules *r, int64_t t)
 {
     char buf[40];
-    if (t == CIVIC_FOREVER) snprintf(buf, sizeof(buf), "open");
+    if (t == CIVIC_FOREVER) /* as the Object before column says it ("open" read as */
+        snprintf(buf, sizeof(buf), "no end"); /* open to objections, or to what?) */
     else if (t > CIVIC_TIME_MAX) /* a stretch added past the last time the engine keeps: */
         snprintf(buf, sizeof(buf), "after year 9999"); /* no as-of reaches it */
     else if (civic_rules_format_time(r, t, buf, sizeof(buf)) != CIVIC_OK)
@@ -2037,8 +2038,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     if (rows) put(out, "</table></div>\n");
     if (ncontested) /* the scheme's "while contested it keeps its effect" */
         put(out, "<p data-contested=\"1\">An entry marked contested has an objection to it "
-                 "still to be decided: it counts from its date all the same, unless the "
-                 "objection is upheld.</p>\n");
+                 "still to be decided: it counts from the date in its Counts from column all "
+                 "the same, unless the objection is upheld.</p>\n");
     if (!rows)
         put(out, any_small_cell(c, min_group) ? "<p data-posted=\"0\">No entry is named.</p>\n"
                                               : "<p data-posted=\"0\">No entry is posted now.</p>\n");

@@ -1161,6 +1161,17 @@ def list_times_page(tmp):
         check(row is not None and row[-2:] == [since, until],
               "list times: %s since %s until %s: %s" % (subject, since, until, row))
     check("As of 2025-06-30." in raw, "list times: the as-of of midnight is a date")
+    # a listing without end: "no end", as the Object before column says it
+    # ("open" read as open to what?)
+    rules, log = write_case(tmp, "list-no-end",
+                            '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n'
+                            '[rule.bad]\npoints = -10\nflag = "blacklist"\nvalid = "forever"\n',
+                            "id,subject,type,ts\nb1,s1,bad,2025-01-01\n")
+    page = Page()
+    page.feed(page_html(rules, log, "2025-06-30"))
+    row = page.cells.get(("blacklist", "s1"))
+    check(row is not None and row[-2:] == ["2025-01-01", "no end"],
+          "list times: a listing without end reads no end: %s" % row)
 
 
 def list_marks_page(tmp):
@@ -1592,7 +1603,8 @@ def posted_contested(tmp):
           "posted contested: f2 (dismissed), f3 (late) and f4 are not marked: %s"
           % [got.get(k, "")[-60:] for k in ("f2", "f3", "f4")])
     check('<p data-contested="1">An entry marked contested has an objection to it still to be '
-          'decided: it counts from its date all the same, unless the objection is upheld.</p>'
+          'decided: it counts from the date in its Counts from column all the same, unless the '
+          'objection is upheld.</p>'
           in raw, "posted contested: the mark is explained under the table")
     raw, got = rows["suspend"]
     check(sorted(got) == ["f2", "f3", "f4"] and "contested" not in "".join(got.values())
