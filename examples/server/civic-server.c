@@ -126,6 +126,7 @@ typedef struct options {
     unsigned threads;
     size_t body_bytes_max;
     size_t body_budget_bytes;
+    bool body_budget_given;  /* --body-budget given: else it grows to fit --max-body */
     size_t answer_budget_bytes;
     unsigned connections_max;
     unsigned per_ip_max;
@@ -4186,6 +4187,7 @@ static int parse_options(int argc, char **argv, options *o, int *status)
         const char *was = NULL; /* an OPT_ONCE's defaults are NULL: not given */
         if (d->once) memcpy(&was, (char *)o + d->offset, sizeof(was));
         if (*v && given_once(d, was, v) != 0) return -1;
+        if (d->offset == offsetof(options, body_budget_bytes)) o->body_budget_given = true;
         if (!set_option(o, d, v)) {
             char what[160], wants[96];
             option_wants(d, wants, sizeof(wants));
@@ -4193,6 +4195,12 @@ static int parse_options(int argc, char **argv, options *o, int *status)
             return usage_error("bad value for %s: %s", d->name, what);
         }
     }
+    /* libcivic 1.0's service had no budget: its command lines with a
+     * --max-body above the default budget (--max-body 1G) still start, the
+     * budget grown to two such bodies (the size the manual advises) */
+    if (!o->body_budget_given && o->body_bytes_max > o->body_budget_bytes)
+        o->body_budget_bytes = o->body_bytes_max <= SIZE_MAX / 2 ? 2 * o->body_bytes_max
+                                                                 : o->body_bytes_max;
     return 0;
 }
 
@@ -4284,12 +4292,11 @@ static int check_options(const options *o)
         return -1;
     }
     if (o->body_bytes_max > o->body_budget_bytes) {
-        /* both in bytes, the budget's default too, which the user may not
-         * have given: what it must be, as for every other bad value */
+        /* both given (a budget not given grew above): both in bytes, what
+         * they must be, as for every other bad value */
         fprintf(stderr, SERVER_NAME ": --max-body (%zu bytes) is larger than --body-budget "
-                "(%zu bytes%s): such a body could never be accepted; give --max-body at most "
-                "that, or a larger --body-budget\n", o->body_bytes_max, o->body_budget_bytes,
-                o->body_budget_bytes == (size_t)256 << 20 ? ", 256M, the default" : "");
+                "(%zu bytes): such a body could never be accepted; give --max-body at most "
+                "that, or a larger --body-budget\n", o->body_bytes_max, o->body_budget_bytes);
         return -1;
     }
     struct in6_addr any;
