@@ -2498,12 +2498,21 @@ static int parse_options(int argc, char **argv, options *o)
     /* standard input is read once: named "-", or /dev/stdin, /dev/fd/0 (a
      * pipe's second reader would get nothing: an empty answer, exit 0) */
     const char *rules_in = reads_stdin(o->rules_path), *compare_in = reads_stdin(o->compare);
-    const char *log_in = NULL, *log_again = NULL;
-    for (int i = 0; i < o->file_count && !o->print_rules && !log_again; i++) {
-        const char *in = reads_stdin(o->files[i]);
-        if (in && log_in) log_again = in;
-        else if (in) log_in = in;
+    const char *log_in = NULL;
+    int kept = 0;
+    for (int i = 0; i < o->file_count; i++) {
+        const char *in = o->print_rules ? NULL : reads_stdin(o->files[i]);
+        if (in && log_in) {
+            /* libcivic 1.0 ran "- -" and read standard input once: so it
+             * still does, and says the second name reads nothing more */
+            fprintf(stderr, "civic-score: warning: standard input is named twice as a log (%.200s "
+                    "and %.200s): it is read once\n", log_in, in);
+            continue;
+        }
+        if (in) log_in = in;
+        o->files[kept++] = o->files[i];
     }
+    o->file_count = kept;
     char why[600], log_why[300];
     if (log_named)
         snprintf(log_why, sizeof(log_why), "a log (%.200s): give the log as a file", log_in ? log_in : "");
@@ -2517,9 +2526,6 @@ static int parse_options(int argc, char **argv, options *o)
         snprintf(why, sizeof(why), "standard input is read once: it cannot hold both the rules "
                  "(%s %.200s) and %s", rules_in ? "-r" : "--compare",
                  rules_in ? rules_in : compare_in, log_why);
-    else if (log_again) /* the second reader would get nothing: its events silently lost */
-        snprintf(why, sizeof(why), "standard input is read once: it cannot be two logs "
-                 "(%.200s and %.200s): name it once", log_in, log_again);
     else
         return 0;
     return usage_error("%s", why);
