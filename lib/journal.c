@@ -895,9 +895,21 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY
         }
         size_t at = civic__name_fit(j->file, tail_len, name);
         memcpy(name + at, tail, tail_len + 1);
-        if (lstat(name, &st) == 0) continue;
-        if (errno != ENOENT || rename(tmp, name) != 0) ok = false;
-        else named = true;
+        /* link() never replaces a file of that name (an operator's copy
+         * made in the same second); a file system without hard links gets
+         * the name looked up first, then the rename */
+        if (link(tmp, name) == 0) {
+            named = true;
+            unlink(tmp);
+        } else if (errno == EEXIST) {
+            continue;
+        } else if (lstat(name, &st) == 0) {
+            continue;
+        } else if (errno != ENOENT || rename(tmp, name) != 0) {
+            ok = false;
+        } else {
+            named = true;
+        }
     }
     if (ok && !named) errno = EEXIST, ok = false;
     int saved = errno;

@@ -1191,8 +1191,12 @@ static const char *offset_meant(const char *t, size_t n, char *buf, size_t size)
     if (i == 0 && n > 0 && ((t[0] | 0x20) >= 'a' && (t[0] | 0x20) <= 'z') && memchr(t, '/', n)) {
         /* "Asia/Shanghai": a zone of the tz database, whose offset may
          * change with the date; the scheme's is one fixed offset */
-        snprintf(buf, size, "(a time zone's name: write its fixed offset, such as \"+08:00\"; "
-                 "there is no daylight saving time)");
+        if (n >= 7 && same_letters(t, 7, "etc/gmt")) /* POSIX's sign: the inverse */
+            snprintf(buf, size, "(a time zone's name: write its fixed offset; an Etc/GMT name's "
+                     "sign is the inverse of the offset's: Etc/GMT+8 is \"-08:00\")");
+        else
+            snprintf(buf, size, "(a time zone's name: write its fixed offset, such as "
+                     "\"+08:00\"; there is no daylight saving time)");
         return buf;
     }
     if (i >= n || (t[i] != '+' && t[i] != '-')) return NULL;

@@ -346,6 +346,14 @@ static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
     return CIVIC_OK;
 }
 
+/* A file that is no snapshot at all (its magic not a snapshot's): said as
+ * such, not as a snapshot damaged at byte 0, as the journal says it. */
+static int not_a_snapshot(snap_reader *r)
+{
+    return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 0,
+                            "snapshot %s: not a libcivic snapshot (bad magic)", r->name);
+}
+
 static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
 {
     unsigned char h[SNAP_HEADER_BYTES];
@@ -357,7 +365,7 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 0, "snapshot %s: not a libcivic "
                                 "snapshot (it is a libcivic journal)", r->name);
     if (got < sizeof(h) && !ferror(r->f) && got > 0 && memcmp(h, "CIVICSNP", seen) != 0)
-        return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
+        return not_a_snapshot(r);
     if (got != sizeof(h)) {
         if (ferror(r->f))
             return civic__error_set(r->err, CIVIC_E_IO, 0, 0, got, "cannot read %s: %s", r->name,
@@ -366,7 +374,7 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     }
     r->crc = civic__crc32c(r->crc, h, sizeof(h));
     r->offset += sizeof(h);
-    if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
+    if (memcmp(h, "CIVICSNP", 8) != 0) return not_a_snapshot(r);
     if (civic__get32(h + 44) != civic__crc32c(0, h, 44))
         return corrupt_in(r, 44, "its header", 0, SNAP_HEADER_BYTES - 1,
                           "header checksum mismatch");

@@ -1726,7 +1726,7 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
     }
     /* a zone's name: no offset to offer (it may change with the date), but
      * what the key takes */
-    static const char *const zones[] = { "Asia/Shanghai", "America/New_York", "Etc/GMT-8" };
+    static const char *const zones[] = { "Asia/Shanghai", "America/New_York" };
     for (size_t k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
         char text[160];
         snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
@@ -1735,6 +1735,17 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
                             "line 2, column 14: 'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or "
                             "\"Z\" (a time zone's name: write its fixed offset, such as "
                             "\"+08:00\"; there is no daylight saving time)");
+    }
+    /* Etc/GMT+8 is UTC-08:00 (POSIX's inverted sign): no "+08:00" offered */
+    static const char *const etc[] = { "Etc/GMT+8", "Etc/GMT-8", "etc/gmt" };
+    for (size_t k = 0; k < sizeof(etc) / sizeof(etc[0]); k++) {
+        char text[160];
+        snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
+                 etc[k]);
+        assert_string_equal(rules_error(text, CIVIC_E_RULES).message,
+                            "line 2, column 14: 'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or "
+                            "\"Z\" (a time zone's name: write its fixed offset; an Etc/GMT name's "
+                            "sign is the inverse of the offset's: Etc/GMT+8 is \"-08:00\")");
     }
 }
 

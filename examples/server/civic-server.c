@@ -1838,7 +1838,9 @@ static void bound_hint(int rc, const civic_error *err)
  * nothing tells (civic-server(8), --data). */
 static void snapshot_hint(int rc, const civic_error *err)
 {
-    if (rc != CIVIC_E_CORRUPT || !strstr(err->message, " is damaged ")) return;
+    if (rc != CIVIC_E_CORRUPT || (!strstr(err->message, " is damaged ") &&
+                                  !strstr(err->message, "not a libcivic snapshot (bad magic)")))
+        return;
     fprintf(stderr, SERVER_NAME ": nothing was changed.  Move snapshot.civic aside and restore it "
             "from a backup; leave journal.civic as it is (it holds what came after the last "
             "compaction).  A backup older than that compaction lacks the events acknowledged in "
