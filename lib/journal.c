@@ -840,7 +840,8 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
         char tail[CIVIC_ERROR_MESSAGE_SIZE];
         snprintf(tail, sizeof(tail), " was written under other rules (fingerprint %016llx, the "
                  "engine's is %016llx); rules changed on purpose: open with "
-                 "CIVIC_JOURNAL_OTHER_RULES to read its events under these", (unsigned long long)j->fingerprint,
+                 "CIVIC_JOURNAL_OTHER_RULES to read its events under these",
+                 (unsigned long long)j->fingerprint,
                  (unsigned long long)e->rules->fingerprint);
         return civic__error_path(err, CIVIC_E_MISMATCH, 16, "journal", j->path, tail);
     }
@@ -851,7 +852,8 @@ enum { COPY_NAME_SIZE = 4200 };
 
 /* Copy the whole file to "<path>.damaged.<unix time>[.n]" (path's name cut
  * to fit NAME_MAX, civic__name_fit), synced; name gets its name.  The copy
- * is written under a temporary name and renamed once whole and synced, so
+ * is written under a temporary name and given its own once whole and
+ * synced (linked, never over another file; renamed where links are not), so
  * that a copy under that name is whole: one killed in the middle is a
  * temporary file, swept as any (the journal's lock keeps other engines from
  * copying it meanwhile).  On CIVIC_E_IO, *unwritable says whether it was
