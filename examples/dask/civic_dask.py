@@ -1021,9 +1021,59 @@ def _csv_header(path, name):
     with open(path, "rb") as f:
         f.seek(start)
         head = f.readline(LINE_BYTES_MAX + 2)
+        rest = (f.read(LINE_BYTES_MAX + 2 - len(head))
+                if head.endswith(b"\n") and _quote_open_at_end(head) else b"")
     if len(head) - head.endswith(b"\n") > LINE_BYTES_MAX:
+        # a lone CR (old Mac line ends) first, as the library looks for it
+        # first in the header's first 1 MiB: the whole file is one "line"
+        cr = head.find(b"\r", 0, LINE_BYTES_MAX)
+        if cr >= 0:
+            raise _input_error("%s: line %d, column %d: %s" % (name, line, cr + 1, HEADER_CR))
         raise _input_error("%s: line %d: record longer than 1 MiB" % (name, line))
+    if rest and _quote_closes(rest):
+        # the header record goes on past its line: every later block would
+        # be given its first line alone (README limitation (c)), whatever
+        # the block size, so refused for them all
+        raise _input_error("%s: line %d: the header holds a line break in a quoted column name: "
+                           "civic_dask reads a CSV header of one line; rename the column"
+                           % (name, line))
     return (head if head.endswith(b"\n") else head + b"\n"), start + len(head), line
+
+
+HEADER_CR = "a carriage return inside the header (lines must end in LF or CRLF)"
+
+
+def _quote_open_at_end(line):
+    """Whether a CSV line ends inside a quoted field, as the library reads
+    it: a quote opens a field only as its first byte, "" inside is one."""
+    inside, field_start = False, True
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i:i + 1]
+        if inside:
+            if c == b'"':
+                if line[i + 1:i + 2] == b'"':
+                    i += 1
+                else:
+                    inside = False
+        elif c == b'"' and field_start:
+            inside = True
+        field_start = not inside and c == b","
+        i += 1
+    return inside
+
+
+def _quote_closes(rest):
+    """Whether the quoted field a record's first line left open closes in
+    `rest` (the bytes after that line), so that the record ends."""
+    i = 0
+    while True:
+        i = rest.find(b'"', i)
+        if i < 0:
+            return False
+        if rest[i + 1:i + 2] != b'"':
+            return True
+        i += 2
 
 
 def _parse_size(text):

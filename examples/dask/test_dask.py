@@ -1168,6 +1168,39 @@ class DaskTest(unittest.TestCase):
         err, _ = self.bad("hugehdr.csv", None, "--blocksize", "100kB")
         self.assertEqual(err.replace("civic_dask: ", "", 1), want.replace("civic-score: ", "", 1))
 
+    def test_header_with_a_line_break_in_a_quoted_name(self):
+        # civic-score takes a quoted column name holding a line break; past
+        # one block civic_dask said "line 1, column 20: unterminated quoted
+        # field at end of input" (later blocks are given the header's first
+        # line alone): refused for every block size, naming README limit (c)
+        path = os.path.join(self.tmp.name, "nlhead.csv")
+        rows = "".join("e%d,s%d,residents_meeting,2025-01-%02d,x\n" % (i, i % 7, i % 28 + 1)
+                       for i in range(40000))
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('\nid,subject,type,ts,"note\n(free text)"\n' + rows)
+        self.assertGreater(os.path.getsize(path), 1500000)
+        cli(path)                                       # civic-score takes it
+        want = ("civic_dask: %s: line 2: the header holds a line break in a quoted column "
+                "name: civic_dask reads a CSV header of one line; rename the column\n" % path)
+        for blocks in ((), ("--blocksize", "64kB"), ("--blocksize", "64kB", "--partitions", "3")):
+            self.assertEqual(self.dask(*(blocks + (path,)), expect=2), want, blocks)
+
+    def test_header_with_lone_carriage_returns_past_1_mib(self):
+        # Lines ended by a lone CR (old Mac files) make one long line: past
+        # 1 MiB civic_dask said "line 1: record longer than 1 MiB", where
+        # civic-score names the header's first CR, as civic_dask does below
+        rows = b"".join(b"e%d,s%d,residents_meeting,2025-01-%02d\r" % (i, i % 7, i % 28 + 1)
+                        for i in range(40000))
+        for name, data in (("maccr.csv", b"id,subject,type,ts,note\r" + rows),
+                           ("maccrbom.csv", b"\xef\xbb\xbf\n\nid,subject,type,ts,note\r" + rows)):
+            self.assertGreater(len(data), 1 << 20)
+            for blocks in ((), ("--blocksize", "64kB")):
+                err, want = self.bad(name, data, *blocks)
+                self.assertIn(": line %d, column 24: a carriage return inside the header (lines "
+                              "must end in LF or CRLF)" % (1 if "bom" not in name else 3), want)
+                self.assertEqual(err.replace("civic_dask: ", "", 1),
+                                 want.replace("civic-score: ", "", 1), blocks)
+
     def test_blank_lines_before_the_header_past_a_block(self):
         # The header line began the second block, which was split with the
         # header given apart: the header was read as an event.
