@@ -341,6 +341,14 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
     except civic.CivicError as e:
         what = _WHERE.sub("", e.message or str(e))
         given = _GIVEN.match(what) if fmt != "jsonl" else None
+        if given and header.startswith(BOM) and at:
+            # a header that starts with a BOM of its own (after blank lines,
+            # or a second one): the split drops it from a header given
+            # apart, and may then say another error than civic-score, which
+            # reads it as part of the first name; the file's first block
+            # (to the header's end) says civic-score's, hint included
+            _split_block(path, name, fmt, header, 0, _csv_header_at(path)[0] + len(header),
+                         1, utc_offset, key, bindings, library, spec_version)
         if given:
             # the header given to a later block is the file's: named by its
             # line there, as the first block (and civic-score) name it
@@ -372,6 +380,10 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
         if column:
             where += ", column %d" % column
         on_header = fmt != "jsonl" and at == 0 and e.line == _header_line(path)
+        if on_header and header.startswith(BOM) and "U+FEFF" not in what:
+            # civic-score's hint for a header line with a BOM of its own
+            # (the split gives it for other lines only)
+            what += " (%s)" % BOM_LINE
         # no event is named from a block begun inside a quoted field: its
         # "fields" may be pieces of that field's text
         event = (None if on_header or inside
@@ -932,6 +944,7 @@ def _binary_kind(path, library):
 SCAN_BYTES = 1 << 16            # one read of the scans for a file's first text
 LINE_BYTES_MAX = 1 << 20        # the library's longest record (CIVIC_LINE_BYTES_MAX)
 BOM = b"\xef\xbb\xbf"
+BOM_LINE = "the line starts with U+FEFF, a byte-order mark: were files joined? remove it"
 _BLANKS = re.compile(rb"[ \t\r\n]*")
 _BLANK_LINES = re.compile(rb"(?:\r?\n)*")
 

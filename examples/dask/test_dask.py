@@ -420,15 +420,25 @@ class DaskTest(unittest.TestCase):
         # it, whatever block fails first: it was taken for an event ("event
         # id 'id' (subject 'subject')") in the first block, and named "the
         # given header" in a later one
+        # A header line with a BOM of its own (after blank lines, or a
+        # second one) lost civic-score's byte-order-mark hint, and in a
+        # later block, whose header the split reads without the BOM, said
+        # "no 'ts' column" where civic-score says "no 'id' or 'ts' column"
         cases = (("nots.csv", "\n\nid,subject,type\n" + "e1,s1,recycling\n" * 40),
                  ("dupcol.csv", "id,subject,type,ts,ID\n"
-                  + "e1,a,hazard_report,2025-01-01,x\n" * 40))
+                  + "e1,a,hazard_report,2025-01-01,x\n" * 40),
+                 ("bomlate.csv", "\n\n\ufeffid,subject,type\n" + "e1,s1,recycling\n" * 40),
+                 ("bomtwice.csv", "\ufeff\ufeffid,subject,type,ts\n"
+                  + "e1,s1,recycling,2025-01-01\n" * 40),
+                 ("bomboth.csv", "\ufeff\n\ufeffid,subject,type,ts\n"
+                  + "e1,s1,recycling,2025-01-01\n" * 40))
         for name, text in cases:
             path = os.path.join(self.tmp.name, name)
-            with open(path, "w") as f:
+            with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
             want = subprocess.run([CLI, path], capture_output=True, text=True)
             self.assertEqual(want.returncode, 2)
+            self.assertEqual("U+FEFF" in want.stderr, name.startswith("bom"), want.stderr)
             for blocks in ((), ("--blocksize", "40"), ("--blocksize", "40", "--partitions", "3")):
                 err = self.dask(*(blocks + (path,)), expect=2)
                 self.assertEqual(err.replace("civic_dask: ", "", 1),
