@@ -1725,27 +1725,26 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
         assert_null(strstr(rules_error(text, CIVIC_E_RULES).message, "did you mean"));
     }
     /* a zone's name: no offset to offer (it may change with the date), but
-     * what the key takes */
-    static const char *const zones[] = { "Asia/Shanghai", "America/New_York" };
+     * what the key takes; Etc/GMT+8 is UTC-08:00 (POSIX's inverted sign), so
+     * no "+08:00" is offered for it */
+#define ZONE "line 2, column 14: 'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" " \
+             "(a time zone's name: write its fixed offset"
+    static const struct { const char *value, *says; } zones[] = {
+        { "Asia/Shanghai", ZONE ", such as \"+08:00\"; there is no daylight saving time)" },
+        { "America/New_York", ZONE ", such as \"+08:00\"; there is no daylight saving time)" },
+        { "Etc/GMT+8", ZONE "; an Etc/GMT name's sign is the inverse of the offset's: "
+                       "Etc/GMT+8 is \"-08:00\")" },
+        { "Etc/GMT-8", ZONE "; an Etc/GMT name's sign is the inverse of the offset's: "
+                       "Etc/GMT+8 is \"-08:00\")" },
+        { "etc/gmt", ZONE "; an Etc/GMT name's sign is the inverse of the offset's: "
+                     "Etc/GMT+8 is \"-08:00\")" },
+    };
+#undef ZONE
     for (size_t k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
         char text[160];
         snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
-                 zones[k]);
-        assert_string_equal(rules_error(text, CIVIC_E_RULES).message,
-                            "line 2, column 14: 'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or "
-                            "\"Z\" (a time zone's name: write its fixed offset, such as "
-                            "\"+08:00\"; there is no daylight saving time)");
-    }
-    /* Etc/GMT+8 is UTC-08:00 (POSIX's inverted sign): no "+08:00" offered */
-    static const char *const etc[] = { "Etc/GMT+8", "Etc/GMT-8", "etc/gmt" };
-    for (size_t k = 0; k < sizeof(etc) / sizeof(etc[0]); k++) {
-        char text[160];
-        snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
-                 etc[k]);
-        assert_string_equal(rules_error(text, CIVIC_E_RULES).message,
-                            "line 2, column 14: 'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or "
-                            "\"Z\" (a time zone's name: write its fixed offset; an Etc/GMT name's "
-                            "sign is the inverse of the offset's: Etc/GMT+8 is \"-08:00\")");
+                 zones[k].value);
+        assert_string_equal(rules_error(text, CIVIC_E_RULES).message, zones[k].says);
     }
 }
 
