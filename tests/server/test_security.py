@@ -1976,12 +1976,7 @@ def test_access_log(tmp):
     srv = start(tmp, ["--access-log", log], data=False)
     try:
         srv.raw("GET", "/rank?top=2", token=tok("reader"))
-        deadline = time.time() + 10     # the line is written once the answer is sent
-        while time.time() < deadline:
-            with open(log, "rb") as f:
-                if b'"/rank?top=2"' in f.read():
-                    break
-            time.sleep(0.02)
+        wait_for_line(log, b'"/rank?top=2"')
         os.rename(log, log + ".1")
         srv.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 10
@@ -2108,6 +2103,17 @@ def test_reasons_hide_credentials(srv):
           "a purge's before hides the credential: %d %r" % (status, data[:300]))
 
 
+def wait_for_line(log, needle, seconds=10):
+    """Until the access log holds needle: a line is written once its answer
+    is sent, after the client has read it."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with open(log, "rb") as f:
+            if needle in f.read():
+                return
+        time.sleep(0.02)
+
+
 def test_access_log_names_the_token(tmp, log):
     """Every line names the known token a request sent, also when it was
     refused before its credentials were checked (a 404, a bad target, a
@@ -2136,12 +2142,7 @@ def test_access_log_names_the_token(tmp, log):
             out = get(target, auth, extra)
             check(out.startswith(b"HTTP/1.1 %d " % status),
                   "%r answers %d: %r" % (target, status, out[:60]))
-        deadline = time.time() + 10     # the line is written once the answer is sent
-        while time.time() < deadline:
-            with open(log, "rb") as f:
-                if b"t=10" in f.read():
-                    break
-            time.sleep(0.02)
+        wait_for_line(log, b"t=10")
     finally:
         srv.stop()
     with open(log, "rb") as f:
