@@ -334,6 +334,29 @@ _TAKES_A_PATH = {
     "load_file": ("log text", "call load() with it", ",{"),
     "Rules.from_file": ("rules text", "call Rules.from_text() with it", "=[]#\"'"),
 }
+# The other kind's words, when the text is plainly the other kind's: a log
+# given to Rules.from_file(), rules to load_file().
+_OTHER_KIND = {
+    "load_file": ("rules text", "call Rules.from_text() with it"),
+    "Rules.from_file": ("log text", "call an Engine's load() with it"),
+}
+
+
+def _text_kind(raw):
+    """"log" or "rules" when the first line that says something (after a
+    BOM, blank lines and, for rules, '#' comments) is plainly one kind's:
+    a JSON object or a CSV line without '=' is a log's; a [table] or a
+    key = value line is a rules file's.  None when it cannot tell."""
+    for line in raw.lstrip(b"\xef\xbb\xbf").splitlines():
+        line = line.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        if line.startswith(b"{"):
+            return "log"
+        if line.startswith(b"[") or _re.match(rb"([A-Za-z0-9_.-]+|\"[^\"]*\")\s*=", line):
+            return "rules"
+        return "log" if b"," in line and b"=" not in line else None
+    return None
 
 
 def _say_not_a_path(e, raw, call):
@@ -360,6 +383,8 @@ def _say_not_a_path(e, raw, call):
         hint = ("%s() was given a path that ends in a line break (a line read with "
                 "readline() keeps its line break): strip it" % call)
     else:
+        if _text_kind(raw) == ("rules" if call == "load_file" else "log"):
+            looks, reads = _OTHER_KIND[call]
         hint = "%s() takes a path; this looks like %s: %s" % (call, looks, reads)
     e.message = "%s; as a path: %s" % (hint, e.message.replace("\r", "\\r")
                                        .replace("\n", "\\n"))
@@ -1132,7 +1157,8 @@ class Rules(_Owner):
         the path, .filename the path as given) says so first,
         "Rules.from_file() takes a path; this looks like rules text: call
         Rules.from_text() with it; as a path: ", then the library's words
-        with each line break escaped."""
+        with each line break escaped; a log's text is named as log text,
+        "call an Engine's load() with it"."""
         raw = _path_bytes(path)
         out = _capi.rules_p()
         err = _capi.new_error()
@@ -2737,7 +2763,9 @@ class Engine(_Owner):
         text: the error (still the CivicOSError, FileNotFoundError ..., of
         the path, .filename the path as given) says so first, "load_file()
         takes a path; this looks like log text: call load() with it; as a
-        path: ", then the library's words with each line break escaped."""
+        path: ", then the library's words with each line break escaped;
+        a rules file's text is named as rules text, "call
+        Rules.from_text() with it"."""
         raw = _path_bytes(path)
         try:
             with self._naming(path):

@@ -1928,6 +1928,24 @@ class TestLoad(Base):
                     (civic.Rules.from_file, toml,
                      as_rules + 'cannot open [scheme]\\nname = "x"\\n: No such file or '
                                 'directory'),
+                    # the other kind's text: named as what it is, with the call
+                    # that reads it (it named the call's own kind)
+                    (civic.Rules.from_file, log,
+                     "Rules.from_file() takes a path; this looks like log text: call an "
+                     "Engine's load() with it; as a path: cannot open "
+                     + log.replace("\n", "\\n") + ": No such file or directory"),
+                    (civic.Rules.from_file, jsonl,
+                     "Rules.from_file() takes a path; this looks like log text: call an "
+                     "Engine's load() with it; as a path: cannot open "
+                     + jsonl.replace("\n", "\\n") + ": No such file or directory"),
+                    (self.engine.load_file, "# a comment\n" + toml,
+                     "load_file() takes a path; this looks like rules text: call "
+                     "Rules.from_text() with it; as a path: cannot open # a comment\\n"
+                     '[scheme]\\nname = "x"\\n: No such file or directory'),
+                    (self.engine.load_file, 'name = "x"\nweights = [1, 2]\n',
+                     "load_file() takes a path; this looks like rules text: call "
+                     "Rules.from_text() with it; as a path: cannot open name = \"x\"\\n"
+                     "weights = [1, 2]\\n: No such file or directory"),
                     (civic.Rules.from_file, rules_path + "\r\n",
                      "Rules.from_file() was given a path that ends in a line break (a line "
                      "read with readline() keeps its line break): strip it; as a path: cannot "
