@@ -107,6 +107,18 @@ bool civic__offset_parse(const char *s, size_t n, int32_t *out)
     return true;
 }
 
+/* Whether the 14 digits of v read as a date and time of years 1000..9999
+ * written without separators, YYYYMMDDHHMMSS (20251205143000): a form
+ * exports write, which as seconds is past year 9999. */
+static bool packed_date_time(int64_t v)
+{
+    int sec = (int)(v % 100), min = (int)(v / 100 % 100), hour = (int)(v / 10000 % 100);
+    int mday = (int)(v / 1000000 % 100), month = (int)(v / 100000000 % 100);
+    int64_t year = v / 10000000000;
+    return sec < 60 && min < 60 && hour < 24 && month >= 1 && month <= 12 && mday >= 1 &&
+           mday <= civic__days_in_month(year, month);
+}
+
 static int time_parse_integer(const char *s, size_t n, int64_t *out, const char **why)
 {
     size_t i = s[0] == '-' ? 1 : 0;
@@ -128,6 +140,11 @@ static int time_parse_integer(const char *s, size_t n, int64_t *out, const char 
     if (v >= INT64_C(300000000000) && v < INT64_C(10000000000000)) {
         *why = "timestamp out of range (years 0001..9999 in UTC): it looks like milliseconds; "
                "write Unix seconds (drop the last three digits)";
+        return CIVIC_E_LIMIT;
+    }
+    if (v >= INT64_C(10000000000000) && v < INT64_C(100000000000000) && packed_date_time(v)) {
+        *why = "timestamp out of range (years 0001..9999 in UTC): it looks like a date and "
+               "time without their separators (YYYYMMDDHHMMSS); write YYYY-MM-DDTHH:MM:SS";
         return CIVIC_E_LIMIT;
     }
     if (v < CIVIC_TIME_MIN || v > CIVIC_TIME_MAX) {

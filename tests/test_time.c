@@ -284,6 +284,8 @@ static void a_refused_time_says_why(void **state)
 #define BAD_TS "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)"
 #define MS_WHY "timestamp out of range (years 0001..9999 in UTC): it looks like milliseconds; " \
                "write Unix seconds (drop the last three digits)"
+#define PACKED_WHY "timestamp out of range (years 0001..9999 in UTC): it looks like a date and " \
+                   "time without their separators (YYYYMMDDHHMMSS); write YYYY-MM-DDTHH:MM:SS"
     static const struct { const char *s; int32_t offset; int rc; const char *why; } cases[] = {
         { "2024-05-01T10:00:00+24:00", 0, CIVIC_E_EVENT, "UTC offset out of range (-23:59..+23:59)" },
         { "2024-05-01T10:00:00-08:60", 0, CIVIC_E_EVENT, "UTC offset minutes out of range (00..59)" },
@@ -323,8 +325,24 @@ static void a_refused_time_says_why(void **state)
         { "253402300800", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         { "999999999999", 0, CIVIC_E_LIMIT, MS_WHY },
         { "10000000000000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        /* 14 digits that read as YYYYMMDDHHMMSS (an export's date and time
+         * without separators): said, leading zeros or not; a day, hour,
+         * minute or second no date has, or a sign, is not */
+        { "20220101120000", 0, CIVIC_E_LIMIT, PACKED_WHY },
+        { "00020240229235959", 0, CIVIC_E_LIMIT, PACKED_WHY },
+        { "10000101000000", 0, CIVIC_E_LIMIT, PACKED_WHY },
+        { "99991231235959", 0, CIVIC_E_LIMIT, PACKED_WHY },
+        { "20230229120000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "20221301120000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "20220100120000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "20220101240000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "20220101126000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "20220101120060", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "-20220101120000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "202201011200000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         { "-1767607200000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
     };
+#undef PACKED_WHY
 #undef MS_WHY
 #undef BAD_TS
     civic_ts_cache cache;

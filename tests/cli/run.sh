@@ -837,10 +837,12 @@ for case in "2025-11-28 19:04|(the seconds are required: write 2025-11-28T19:04:
 Try 'civic-score --help'." ]; then ok; else bad "-t '$t' says what it most likely is: exit $rc: $(cat "$T/err")"; fi
 done
 # 13 digits, Unix milliseconds most likely: told so, as a log's ts is; 14
-# digits only the range
+# digits only the range, unless they read as a date and time written
+# without separators (an export's 20260105143000)
 status usage-as-of-millis 1 "--as-of time '1767607200000' out of range (years 0001..9999 in UTC): it looks like milliseconds; write Unix seconds (drop the last three digits)\$" -- $R -t 1767607200000 $D/events.csv
 status usage-as-of-millis-12 1 "--as-of time '978307200000' out of range (years 0001..9999 in UTC): it looks like milliseconds; write Unix seconds (drop the last three digits)\$" -- $R -t 978307200000 $D/events.csv
 status usage-as-of-14-digits 1 "--as-of time '99999999999999' out of range (years 0001..9999 in UTC)\$" -- $R -t 99999999999999 $D/events.csv
+status usage-as-of-packed 1 "--as-of time '20260105143000' out of range (years 0001..9999 in UTC): it looks like a date and time without their separators (YYYYMMDDHHMMSS); write YYYY-MM-DDTHH:MM:SS\$" -- $R -t 20260105143000 $D/events.csv
 # -t is read before any input: a typo is told at once, not after the load
 # (nor after a wait on standard input), whatever the files are
 status usage-as-of-first 1 "bad --as-of time 'bad'" -- $R -t bad "$T/no-such-file.csv"
