@@ -647,6 +647,16 @@ static int parse_time_arg(server *s, request *rq, const char *name, const char *
         text[10] = ' ';
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_rules_parse_time_ext(s->rules, text, len, out, &err);
+    if (rc == CIVIC_E_EVENT && strchr(v, ' ') && !strstr(err.message, ") (")) {
+        /* no hint for it with its blanks read as '+': the library's, if it
+         * has one, for the value with its blanks (a blank before the 'Z' or
+         * at an end, "2024-2-29 10:00:00"), as civic-score -t is told */
+        civic_error raw = CIVIC_ERROR_INIT;
+        int64_t t;
+        if (civic_rules_parse_time_ext(s->rules, v, len, &t, &raw) == CIVIC_E_EVENT &&
+            strstr(raw.message, ") ("))
+            err = raw;
+    }
     char *sent = text + len + 1;
     buf hidden = { 0 };
     if (rc != CIVIC_OK) {
@@ -673,7 +683,7 @@ static int parse_time_arg(server *s, request *rq, const char *name, const char *
     else if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0)
         /* of the right form, but a day, an hour or an offset that does not exist */
         snprintf(why, n, "%s \"%.*s\": %.*s", name, shown, sent,
-                 shown_bytes(err.message, 60), err.message);
+                 shown_bytes(err.message, 160), err.message);
     else if (rc != CIVIC_OK) /* only an as_of takes "now" (parse_as_of) */
         /* our list of forms in place of the library's (which its first ')'
          * ends), then what the value most likely is where the library says

@@ -215,8 +215,8 @@ def test_answers(srv, log, log_path):
     for query, reason in (("as_of=%20now", 'as_of " now"' + forms),
                           ("AS_OF=%20now", 'as_of " now"' + forms),
                           ("as_of=2026-01-05T10:00:00%2B08:00%20",
-                           'as_of "2026-01-05T10:00:00+08:00 ": bad UTC offset (expected Z or '
-                           '+HH:MM)'),
+                           'as_of "2026-01-05T10:00:00+08:00 "' + forms +
+                           ' (it ends in a blank: write 2026-01-05T10:00:00+08:00)'),
                           ("as_of=2026-01-05T10:00:00+08:00+",
                            'as_of "2026-01-05T10:00:00+08:00+": bad UTC offset (expected Z or '
                            '+HH:MM)'),
@@ -225,6 +225,35 @@ def test_answers(srv, log, log_path):
         status, e = srv.request("GET", "/subjects/%s?%s" % (quoted, query))
         check(status == 400 and e.get("reason") == reason,
               "?%s echoes the value as sent: %s %s" % (query, status, e))
+    # a blank the '+' reading leaves no hint for gets the hint of the value
+    # with its blanks, as civic-score -t does (it was told "bad UTC offset"
+    # for a blank at the end, and nothing more for a blank before the Z);
+    # the hint after an offset's reason is no longer cut at 60 bytes
+    offset = ": bad UTC offset (expected Z or +HH:MM)"
+    for query, reason in (
+            ("as_of=2024-02-29T10:00:00%20Z",
+             'as_of "2024-02-29T10:00:00 Z"' + offset + " (write 2024-02-29T10:00:00Z)"),
+            ("as_of=2024-02-29T10:00:00%20-05:00",
+             'as_of "2024-02-29T10:00:00 -05:00"' + offset +
+             " (write 2024-02-29T10:00:00-05:00)"),
+            ("as_of=2024-02-29T10:00:00%20",
+             'as_of "2024-02-29T10:00:00 "' + forms +
+             " (it ends in a blank: write 2024-02-29T10:00:00)"),
+            ("as_of=%202024-02-29",
+             'as_of " 2024-02-29"' + forms + " (it starts with a blank: write 2024-02-29)"),
+            ("as_of=2024-2-29%2010:00:00",
+             'as_of "2024-2-29 10:00:00"' + forms + " (write 2024-02-29T10:00:00)"),
+            ("as_of=2024-02-29T10:00:00%2B8:00",
+             'as_of "2024-02-29T10:00:00+8:00"' + offset + " (write 2024-02-29T10:00:00+08:00)"),
+            ("as_of=2024-02-29T10:00:00%208:00",
+             'as_of "2024-02-29T10:00:00 8:00"' + offset +
+             " (write 2024-02-29T10:00:00+08:00)")):
+        status, e = srv.request("GET", "/subjects/%s?%s" % (quoted, query))
+        check(status == 400 and e.get("reason") == reason,
+              "?%s gets civic-score's hint: %s %s" % (query, status, e))
+    status, e = srv.request("POST", "/purge?before=2024-02-29T10:00:00%20Z")
+    check(status == 400 and e.get("reason") == 'before "2024-02-29T10:00:00 Z"' + offset +
+          " (write 2024-02-29T10:00:00Z)", "purge before= with a blank before Z: %s %s" % (status, e))
     status, e = srv.request("POST", "/purge?before=2025-01-01%20x")
     check(status == 400 and e.get("reason", "").startswith('before "2025-01-01 x" is not a '),
           "purge before=2025-01-01%%20x echoes a space: %s %s" % (status, e))
