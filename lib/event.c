@@ -294,11 +294,27 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
         if (ts_takes(w, utc_offset)) snprintf(buf, size, " (a decimal comma? write %s)", w);
         return true;
     }
-    if (clock) { /* +0800, +08: write +08:00 */
+    if (clock) { /* +0800, +08, +08:00:00: write +08:00; UTC, GMT: write Z */
         i = 19;
         if (i < n && v[i] == '.')
             for (i++; i < n && v[i] >= '0' && v[i] <= '9'; i++) {}
-        size_t k = i + 1;
+        size_t k = i;
+        while (k < n && v[k] == ' ') k++;
+        char zone[4] = { 0 };
+        for (size_t z = 0; z < 3 && n - k == 3; z++) zone[z] = (char)(v[k + z] & ~0x20);
+        if (strcmp(zone, "UTC") == 0 || strcmp(zone, "GMT") == 0) {
+            snprintf(w, sizeof(w), "%.*sZ", (int)i, v);
+            if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write Z)");
+            return true;
+        }
+        if (n - i == 9 && v[i + 3] == ':' && v[i + 6] == ':' && v[i + 7] == '0' &&
+            v[i + 8] == '0') { /* seconds of zero, as some libraries write an offset */
+            snprintf(t, sizeof(t), "%.6s", v + i);
+            snprintf(w, sizeof(w), "%.*s%s", (int)i, v, t);
+            if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write %s)", t);
+            return true;
+        }
+        k = i + 1;
         if (i >= n || (v[i] != '+' && v[i] != '-') || !hint_digits(v, n, &k, 2, 4, &d) ||
             k != n || (n - i != 3 && n - i != 5))
             return false;

@@ -262,6 +262,14 @@ static void log_errors_say_what_was_meant(void **state)
           "(write +08:00)" },
         { TS_ROW "2024-01-01T09:30:00.25-05\n", 10,
           "\"2024-01-01T09:30:00.25-05\" (write -05:00)" },
+        /* an offset with seconds of zero, and a zone written UTC or GMT, as
+         * some libraries write them; seconds other than zero: no hint */
+        { TS_ROW "2024-01-01T09:30:00+08:00:00\n", 10,
+          "field 'ts': bad UTC offset (expected Z or +HH:MM) \"2024-01-01T09:30:00+08:00:00\" "
+          "(write +08:00)" },
+        { TS_ROW "2024-01-01T09:30:00-05:30:00\n", 10, "\"2024-01-01T09:30:00-05:30:00\" (write -05:30)" },
+        { TS_ROW "2024-01-01T09:30:00UTC\n", 10, "\"2024-01-01T09:30:00UTC\" (write Z)" },
+        { TS_ROW "2024-01-01T09:30:00.5 gmt\n", 10, "\"2024-01-01T09:30:00.5 gmt\" (write Z)" },
         { TS_ROW "2025/03/04\n", 10, "\"2025/03/04\" (year/month/day? write 2025-03-04)" },
         { TS_ROW "2025/3/4 9:30\n", 10,
           "\"2025/3/4 9:30\" (year/month/day? write 2025-03-04T09:30:00)" },
@@ -317,7 +325,8 @@ static void log_errors_say_what_was_meant(void **state)
      * write is read as the field reads it (a day or hour out of range, a bad
      * offset, too many places, over 1e12), else no hint */
     static const char *const no_ts_hint[] = {
-        "2024-02-30 10:00", "31.02.2024", "2024-01-01 25:00",
+        "2024-02-30 10:00", "31.02.2024", "2024-01-01 25:00", "2024-01-01T09:30:00+08:00:30",
+        "2024-01-01T09:30:00 UT",
         "2024-01-01T10:00-", "31.02.2024 10:00", "2024-01-01T10:00+25:00",
         "2024-02-30 ", "2024-02-30T10:00:00,5", "2024-01-01T10:00:00+2500",
         "2024/02/30", "2024/01/01 24:00", "2024\xE5\xB9\xB4" "2\xE6\x9C\x88" "30\xE6\x97\xA5",
