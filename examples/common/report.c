@@ -120,7 +120,7 @@ static void escaped(const answers_sink *out, const char *s, int mode)
 {
     bool display = mode != AS_ATTRIBUTE;
     const char *run = s ? s : "";
-    const char *p = run;
+    const char *p = run, *first = run;
     char open[DIRECTION_DEPTH]; /* 'e' or 'i', innermost last */
     size_t depth = 0;
     unsigned marks = 0; /* the marks on the last character of a name so far */
@@ -136,9 +136,13 @@ static void escaped(const answers_sink *out, const char *s, int mode)
             if (cp && stacked_mark(cp)) piled = ++marks > MARKS_STACKED;
             else marks = 0;
         }
-        if (piled || shown_escaped(cp) || (mode == AS_NAME && *p == '\\')) {
+        /* a blank HTML would fold away: at a name's start or end, or after
+         * another ("  r1" read as "r1", " " as an empty cell) */
+        bool folded = mode == AS_NAME && *p == ' ' &&
+                      (p == first || p[1] == '\0' || p[-1] == ' ');
+        if (piled || folded || shown_escaped(cp) || (mode == AS_NAME && *p == '\\')) {
             if (*p == '\\') snprintf(esc, sizeof(esc), "\\\\");
-            else shown_escape(cp, esc);
+            else shown_escape(folded ? ' ' : cp, esc);
             out->write(out->ctx, run, (size_t)(p - run));
             put(out, "<span class=\"esc\">");
             put(out, esc);
