@@ -911,8 +911,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** so compact then (the message says which case it is).
 **
 ** A journal belongs to the process that opened it.  In a child made by
-** fork() afterwards, every write to the engine, civic_engine_journal_sync
-** and civic_engine_compact fail with CIVIC_E_IO (the engine unchanged):
+** fork() afterwards, every write to the engine that reaches the journal
+** (an add or a load of events, a purge), civic_engine_journal_sync and
+** civic_engine_compact fail with CIVIC_E_IO (the engine unchanged;
+** civic_engine_reserve, which writes nothing to the journal, succeeds):
 ** the child shares the parent's descriptor, so its records would land where
 ** the parent's next batch overwrites them.  Freeing the engine or closing
 ** the journal there only closes the child's copy of the descriptor; the
@@ -1244,7 +1246,8 @@ CIVIC_API int civic_engine_list(const civic_engine *engine, const char *name, in
 /** The list a name that is neither a flag nor a measure of the scheme most
  *  likely meant, for a "did you mean" after CIVIC_E_NOTFOUND: a flag or a
  *  measure of the same letters in another case ("Dishonest": "dishonest"),
- *  or as near as the rules reader's "did you mean" of a misspelt name asks
+ *  whatever its length (of several, the one with the fewest letters in
+ *  another case), or as near as the rules reader's "did you mean" of a misspelt name asks
  *  (one edit away, two for names of six letters or more, a letter being a
  *  character whatever its bytes; the first of the nearest, flags before
  *  measures).  The flag or measure itself when name

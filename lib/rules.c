@@ -1005,7 +1005,24 @@ static const char *list_at(const void *ctx, size_t i)
 
 const char *civic__rules_list_meant(const civic_rules *r, const char *s, size_t n)
 {
-    return nearest(r, list_at, (size_t)r->flag_count + r->measure_count, s, n);
+    /* the same letters in another case, whatever the name's length (the
+     * edit distance takes names of KEY_NEAR_MAX letters at most); of two
+     * ("Dog", "dog" for "doG"), the one with the fewest in another case */
+    const char *found = NULL;
+    size_t count = (size_t)r->flag_count + r->measure_count, least = SIZE_MAX;
+    for (size_t i = 0; i < count; i++) {
+        const char *name = list_at(r, i);
+        size_t k = 0, other = 0;
+        for (; k < n && name[k]; k++) {
+            if (ascii_lower((unsigned char)name[k]) != ascii_lower((unsigned char)s[k])) break;
+            other += name[k] != s[k];
+        }
+        if (k == n && !name[k] && other < least) {
+            least = other;
+            found = name;
+        }
+    }
+    return found ? found : nearest(r, list_at, count, s, n);
 }
 
 int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *name, size_t n,

@@ -106,10 +106,11 @@ static void info_durations(const civic_rule *v, civic_rule_info *out)
 
 int civic_rules_rule_info(const civic_rules *r, size_t rule, size_t change, civic_rule_info *out)
 {
-    if (!r || !out || rule >= r->rule_count) return CIVIC_E_INVALID;
+    /* both indexes before the version, as every other accessor checks its one */
+    if (!r || !out || rule >= r->rule_count || change > r->rules[rule].change_count)
+        return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_RULE_INFO_VERSION) return CIVIC_E_VERSION;
     const civic_rule *base = &r->rules[rule];
-    if (change > base->change_count) return CIVIC_E_INVALID;
     const civic_rule *v = change ? &r->versions[base->change_first + change - 1] : base;
     out->affects = v->affects;
     out->code = base->code;

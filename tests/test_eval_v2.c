@@ -651,6 +651,21 @@ static void a_name_that_is_no_list_gets_the_list_it_meant(void **state)
     assert_null(civic_rules_list_meant(r, NULL));
     assert_null(civic_rules_list_meant(NULL, "dishonest"));
     civic_rules_free(r);
+    /* another case whatever the name's length (edits are measured on names
+     * of 32 letters at most); of two names in other cases, the one fewer
+     * letters away ("doG": "dog", not "Dog", which comes first) */
+    r = rules_from(TEST_SCHEME
+                   "[rule.long]\npoints = 0\nflag = \"abcdefghijklmnopqrstuvwxyzabcdefgh\"\n"
+                   "[rule.r6]\npoints = 0\nflag = \"Dog\"\n"
+                   "[rule.r7]\npoints = 0\nflag = \"dog\"\n");
+    assert_string_equal(civic_rules_list_meant(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGH"),
+                        "abcdefghijklmnopqrstuvwxyzabcdefgh");
+    assert_null(civic_rules_list_meant(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG"));
+    assert_string_equal(civic_rules_list_meant(r, "doG"), "dog");
+    assert_string_equal(civic_rules_list_meant(r, "DOg"), "Dog");
+    assert_string_equal(civic_rules_list_meant(r, "Dog"), "Dog");
+    assert_string_equal(civic_rules_list_meant(r, "dog"), "dog");
+    civic_rules_free(r);
     /* edits count letters, not bytes: a Chinese character dropped or
      * changed (three bytes each) is one edit, as an ASCII letter is; a
      * four-letter name is allowed one, whatever its bytes */

@@ -166,6 +166,12 @@ static void a_change_keeps_what_it_does_not_list_and_false_removes(void **state)
     assert_string_equal(info.cap_group, "");
     assert_int_equal(info.changes, 2);
     assert_int_equal(civic_rules_rule_info(r, 0, 3, &info), CIVIC_E_INVALID);
+    /* either index out of range before a bad version, as every other
+     * accessor checks its index (a change out of range said CIVIC_E_VERSION) */
+    civic_rule_info bad = { 0 };
+    assert_int_equal(civic_rules_rule_info(r, 0, 3, &bad), CIVIC_E_INVALID);
+    assert_int_equal(civic_rules_rule_info(r, 99, 0, &bad), CIVIC_E_INVALID);
+    assert_int_equal(civic_rules_rule_info(r, 0, 0, &bad), CIVIC_E_VERSION);
     civic_rules_free(r);
 }
 
