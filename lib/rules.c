@@ -536,12 +536,19 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
         snprintf(buf, size, "(did you mean \"%s\"?)", near);
         return buf;
     }
-    if (wn && iso_period(w, wn, &count, &unit)) { /* "P3M" */
+    char p[sizeof(w) + 1];
+    size_t units = 0;
+    for (size_t k = 0; k < wn; k++) units += w[k] >= 'a' && w[k] <= 'z';
+    p[0] = 'p'; /* "1y6m", "2w3d": the ISO period without its P */
+    if (wn) memcpy(p + 1, w, wn);
+    if (wn && (iso_period(w, wn, &count, &unit) || /* "P3M" */
+               (w[0] >= '0' && w[0] <= '9' && units >= 2 && iso_period(p, wn + 1, &count, &unit)))) {
         snprintf(form, sizeof(form), "%llu%c", (unsigned long long)count, unit);
         if (!ok(form, strlen(form), ctx)) return NULL;
         snprintf(buf, size, "(did you mean \"%s\"?)", form);
         return buf;
     }
+    count = 0;
     /* N (with a fraction: "1.5y" is "18m") or a count in words, then
      * blanks or a '-', then a unit in words, any case */
     size_t digits = 0, used = 0;

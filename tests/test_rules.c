@@ -1584,6 +1584,9 @@ static void a_duration_in_words_is_offered_its_form(void **state)
         { RULE, "valid", "p1y", "", V2, "(did you mean \"1y\"?)", "1y", 5, 9 },
         { RULE, "valid", "P1Y6M", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
         { RULE, "valid", "P2W", "", V2, "(did you mean \"14d\"?)", "14d", 5, 9 },
+        /* years and months, or weeks and days, without the P */
+        { RULE, "valid", "1y6m", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
+        { RULE, "valid", "2W3D", "", V2, "(did you mean \"17d\"?)", "17d", 5, 9 },
         { RULE "affects = \"score\"\n", "retain", "P5Y", "", V1, "(did you mean \"5y\"?)", "5y",
           6, 10 },
         { TIER, "window", "end-of-month", LEVEL, WIN, "(did you mean \"month\"?)", "month", 7,
