@@ -1562,9 +1562,13 @@ static int rule_key(builder *b, civic_rule *rule, rule_extra *x, int k,
     if (!is_false || k == RK_FREEZE || k == RK_RECOUNT)
         return civic__rb_rule_pair(b, rule, x, k, v, err);
     if (!change) {
-        snprintf(msg, sizeof(msg), "'%s = false' removes a key in a [[rule.CODE.change]]; "
-                 "in [rule.CODE] leave the key out", rule_keys_list[k]);
-        return civic__rb_at(err, p, msg);
+        char at[CIVIC_CODE_BYTES_MAX + 3]; /* the code, quoted when it holds a '.' */
+        const char *q = strchr(rule->code, '.') ? "\"" : "";
+        snprintf(at, sizeof(at), "%s%s%s", q, rule->code, q);
+        char removes[320];
+        snprintf(removes, sizeof(removes), "'%s = false' removes a key in a [[rule.%s.change]]; "
+                 "in [rule.%s] leave the key out", rule_keys_list[k], at, at);
+        return civic__rb_at(err, p, removes);
     }
     if (!((RK_REMOVABLE >> k) & 1u)) {
         snprintf(msg, sizeof(msg), "'%s' cannot be removed with false (only cap, cap_group, "

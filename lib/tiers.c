@@ -541,8 +541,13 @@ static int tier_levels(builder *b, uint32_t ti, civic_error *err)
     civic_rules *r = b->r;
     civic_tier *t = &r->tiers[ti];
     uint32_t want = t->level_count;
-    if (want == 0) return civic__rb_at(err, b->tx[ti].header, "a tier needs at least one "
-                                                              "[[tier.NAME.level]]");
+    if (want == 0) {
+        char msg[CIVIC_CODE_BYTES_MAX + 64];
+        const char *q = strchr(t->name, '.') ? "\"" : ""; /* [[tier."a.b".level]] */
+        snprintf(msg, sizeof(msg), "a tier needs at least one [[tier.%s%s%s.level]]", q, t->name,
+                 q);
+        return civic__rb_at(err, b->tx[ti].header, msg);
+    }
     t->levels = civic__calloc(&r->alc, want, sizeof(civic_level));
     if (!t->levels) return CIVIC_E_NOMEM;
     t->level_count = 0;

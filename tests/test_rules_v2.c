@@ -200,6 +200,14 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[[rule.\"a.b\".change]]\npoints = 2\n", 3, 3,
              "[[rule.\"a.b\".change]] has no [rule.\"a.b\"] before it (a change follows the "
              "rule it changes)");
+    /* false in the rule itself, a tier without levels: the tables named as
+     * written (they said [rule.CODE] and [[tier.NAME.level]]) */
+    fails_at(G1 "[rule.a]\npoints = 1\ncap = false\n", 5, 7,
+             "'cap = false' removes a key in a [[rule.a.change]]; in [rule.a] leave the key out");
+    fails_at(G1 "[rule.\"a.b\"]\npoints = 1\nflag = false\n", 5, 8,
+             "in a [[rule.\"a.b\".change]]; in [rule.\"a.b\"] leave the key out");
+    fails_at(G1 "[rule.a]\npoints = 1\n[tier.stars]\nrules = \"a\"\n", 5, 2,
+             "a tier needs at least one [[tier.stars.level]]");
     /* a misspelt rule: the one it most likely is, beside the order (only
      * the rules before it are known: the change may be of a later one) */
     fails_at(G1 "[rule.illegal_parking]\npoints = 1\n[[rule.ilegal_parking.change]]\n"
