@@ -2170,18 +2170,32 @@ class Rejection(_namedtuple("Rejection", "line column code message")):
     (None when not known).  The offset stays outside the tuple, so code that
     unpacks four fields keeps working; like the C error, it is not part of
     equality.  Of civic.compare(lenient=True), .scheme says which scheme
-    refused the line, "rules_now" or "rules_new" (None for a load)."""
+    refused the line, "rules_now" or "rules_new" (None for a load).  No
+    attribute can be set, these two as the four fields: _replace() makes a
+    changed copy."""
 
     offset = None   # what _make gives: it does not pass one
     scheme = None   # civic.compare(lenient=True): "rules_now" or "rules_new"
 
     def __new__(cls, line, column, code, message, offset=None, scheme=None):
         self = super().__new__(cls, line, column, code, message)
+        # set here only, in the instance's __dict__ (a tuple subclass can
+        # have no __slots__ of its own); a pickle or a copy restores them
+        # there too, so pickles are as they were
         if offset is not None:
-            self.offset = offset
+            self.__dict__["offset"] = offset
         if scheme is not None:
-            self.scheme = scheme
+            self.__dict__["scheme"] = scheme
         return self
+
+    def __setattr__(self, name, value):
+        # frozen, as the README says every answer is (the four fields
+        # already were): x.offset = 999 changed what to_dict() reported
+        raise AttributeError("cannot set %r: a Rejection is frozen (_replace() makes a "
+                             "changed copy)" % name)
+
+    def __delattr__(self, name):
+        raise AttributeError("cannot delete %r: a Rejection is frozen" % name)
 
     def _replace(self, **fields):
         offset = fields.pop("offset", self.offset)

@@ -2999,6 +2999,50 @@ class TestAnswers(Base):
         self.assertTrue(said, "the README names the answers hash() refuses")
         self.assertEqual(set(re.findall(r"`(\w+)`", said.group(1))), unhashable)
 
+    def test_a_rejection_is_frozen(self):
+        # The README says answers are frozen (an attribute cannot be set),
+        # yet a Rejection's .offset, .scheme and any new attribute could be:
+        # x.offset = 999 changed what to_dict() reports.  Its pickle, copies,
+        # equality, hash, repr and _replace are as they were.
+        import copy
+        bad = "id,subject,type,ts\nzz,s,nope,1\n"
+        lenient = self.engine.load(bad, lenient=True)
+        with self.assertRaises(civic.CivicError) as cm:
+            self.engine.load(bad)
+        rules = civic.default_rules()
+        compared = civic.compare(bad, rules, rules, lenient=True)
+        made = civic.Rejection(3, 4, civic.CIVIC_E_EVENT, "m", 7, "rules_new")
+        for x, offset, scheme in ((lenient.rejections[0], 19, None),
+                                  (cm.exception.report.rejections[0], 19, None),
+                                  (compared.rejections[0], 19, "rules_now"),
+                                  (made, 7, "rules_new"),
+                                  (civic.Rejection._make((1, 2, 3, "m")), None, None)):
+            for name, value in (("offset", 999), ("scheme", "a"), ("note", "hi"),
+                                ("line", 9), ("message", "x")):
+                with self.assertRaises(AttributeError, msg=name):
+                    setattr(x, name, value)
+            for name in ("offset", "scheme", "line"):
+                with self.assertRaises(AttributeError, msg=name):
+                    delattr(x, name)
+            self.assertEqual((x.offset, x.scheme), (offset, scheme))
+            self.assertFalse(hasattr(x, "note"))
+            # copies keep both and are as frozen
+            for y in [pickle.loads(pickle.dumps(x, p))
+                      for p in range(pickle.HIGHEST_PROTOCOL + 1)] + [
+                          copy.copy(x), copy.deepcopy(x)]:
+                self.assertEqual((type(y), tuple(y), y.offset, y.scheme, repr(y)),
+                                 (civic.Rejection, tuple(x), offset, scheme, repr(x)))
+                with self.assertRaises(AttributeError):
+                    y.offset = 999
+            # a tuple of four, equal and hashed as one, whatever the offset
+            self.assertEqual((len(x), x, hash(x)), (4, tuple(x), hash(tuple(x))))
+            self.assertEqual(x._replace(offset=5, scheme="rules_new"), x)
+            z = x._replace(line=8, offset=5)
+            self.assertEqual((z.line, z.offset, z.scheme, x.line == 8), (8, 5, scheme, False))
+        self.assertEqual(lenient.to_dict()["rejections"][0]["offset"], 19)
+        self.assertEqual(repr(made), "Rejection(line=3, column=4, code=-5, message='m', "
+                                     "offset=7, scheme='rules_new')")
+
     def test_example_1_fine_expires(self):
         self.add("f1", "s1", "fine", "2022-03-01")
         s = self.engine.score("s1", as_of="2022-06-01")
