@@ -3512,7 +3512,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     a later line a conflict under the other).  Of event dicts, an error names the
     event by its 1-based number: .line, and "event N: " before the message
     of every error (a TypeError or ValueError of a dict's arguments, or of
-    an item that is no dict, too).
+    an item that is no dict, too: "event 6: a str, not a dict of
+    Engine.add()'s arguments"; of the first, what events may be).
     lenient=True (keyword only), as civic-score --compare NEW --lenient:
     a line either scheme refuses is skipped, and one that only one scheme
     refuses is left out under both, so both columns score the same events
@@ -3636,10 +3637,17 @@ def _compare_load(engine, scheme, events, path, lenient, drop=(), data=None, fmt
             for i, ev in enumerate(events, 1):
                 if i in drop:
                     continue
-                if not isinstance(ev, _Mapping):
+                if not isinstance(ev, _Mapping) and i == 1:
+                    # the first: the argument is no iterable of event dicts
+                    # (a log's lines, readlines()): what compare() takes
                     raise _numbered(TypeError, i, "events must be text, bytes, a path, a "
                                     "file object or an iterable of event dicts, not an "
                                     "iterable of %s" % type(ev).__name__)
+                if not isinstance(ev, _Mapping):
+                    # an odd one out among dicts, named as what it is ("not
+                    # an iterable of str" said so of the whole argument)
+                    raise _numbered(TypeError, i, "%s, not a dict of Engine.add()'s "
+                                    "arguments" % _a_type(ev))
                 try:
                     _add_item(engine, i, ev)
                 except CivicError as e:
@@ -3831,6 +3839,17 @@ def _offset_before_blanking(offset, spans):
         if start <= offset:
             return original + offset - start
     return offset
+
+
+def _a_type(value):
+    """value's type as a message names it: "a str", "an int", "None",
+    "bytes"."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    if name == "bytes":
+        return name
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
 
 
 def _numbered(kind, i, message):

@@ -1742,10 +1742,28 @@ class TestCompare(V2):
             c = civic.compare(bad, now, new, lenient=True)
             self.assertEqual([(r.line, r.column, r.code) for r in c.rejections],
                              [(13, 2, civic.CIVIC_E_EVENT)])
-        bad[12] = 5     # not a dict at all
-        with self.assertRaisesRegex(TypeError, "^event 13: .* not an iterable of int") as cm:
+        # an item that is no dict is named as what it is: the message named
+        # the whole argument by its type ("events must be text, bytes, a
+        # path, a file object or an iterable of event dicts, not an
+        # iterable of str"), though it is a list of dicts
+        for odd, said in ((5, "an int"), ("x", "a str"), (None, "None"), (b"x", "bytes"),
+                          (("e12",), "a tuple")):
+            bad[12] = odd
+            for lenient in (False, True):
+                with self.assertRaises(TypeError) as cm:
+                    civic.compare(bad, now, new, lenient=lenient)
+                self.assertIs(type(cm.exception), TypeError)
+                self.assertEqual((str(cm.exception), cm.exception.line),
+                                 ("event 13: %s, not a dict of Engine.add()'s arguments"
+                                  % said, 13))
+        # the first: the argument is no iterable of event dicts, and the
+        # message says what compare() takes, as before
+        bad[0] = "x"
+        with self.assertRaises(TypeError) as cm:
             civic.compare(bad, now, new)
-        self.assertEqual(cm.exception.line, 13)
+        self.assertEqual((str(cm.exception), cm.exception.line),
+                         ("event 1: events must be text, bytes, a path, a file object or an "
+                          "iterable of event dicts, not an iterable of str", 1))
 
     # strict, a conflict or a limit error on a later line under one scheme
     # does not hide an earlier line the other refused: the log's first bad
