@@ -269,6 +269,28 @@ _BREAKS_GONE = _re.compile(r" \((?:the header is the whole input|a header of mor
                            r"[^()]*\)\Z")
 
 
+def _blanks_after(path):
+    """How many blanks (spaces, tabs) end path (str or bytes) when path
+    names nothing and, without them, names a regular file: a path copied
+    with the blank after it ("events.csv "); else 0."""
+    bare = path.rstrip(" \t" if isinstance(path, str) else b" \t")
+    if not bare or bare == path:
+        return 0
+    try:
+        if _os.path.lexists(path) or not _stat.S_ISREG(_os.stat(bare).st_mode):
+            return 0
+    except (OSError, ValueError):
+        return 0
+    return len(path) - len(bare)
+
+
+def _blanks_hint(n):
+    """What to say of a path that ends in n blanks and names a file
+    without them (_blanks_after)."""
+    return ("it ends in a blank, and without it names a file: strip it" if n == 1 else
+            "it ends in %d blanks, and without them names a file: strip them" % n)
+
+
 def _say_read_as_text(e, text, call="load"):
     """A failed load(text) (or split(text), Rules.from_text(text): call) of
     a one-line str that looks like a path: one
@@ -293,12 +315,18 @@ def _say_read_as_text(e, text, call="load"):
         mode = _os.stat(path).st_mode
     except (OSError, ValueError):
         mode = None
+    blanks = _blanks_after(text) if path == text and mode is None else 0
     if path != text:
         if mode is None or not _stat.S_ISREG(mode):
             return
         hint = (read_as + ": it ends in a line break, and without it names a file "
                 "(a line read with readline() keeps its line break): strip it, then " +
                 _READS_A_FILE[call][0])
+    elif blanks:
+        # a path copied with the blank after it ("events.csv "): it names
+        # nothing and ends in no extension, so it got the advice about the
+        # line breaks curl -d removes
+        hint = "%s: %s, then %s" % (read_as, _blanks_hint(blanks), _READS_A_FILE[call][0])
     elif mode is None:
         # names nothing: a path all the same when it has a directory or an
         # extension, and nothing of text (a CSV header's comma, a brace; a
@@ -370,10 +398,18 @@ def _say_not_a_path(e, raw, call):
     and which without it names something, or has none of the characters of
     text, is a line read with readline(): that is said instead.  The
     error's class, errno and .filename (the path as given) are kept; an
-    error about another file (the journal's) is left as it is."""
-    if b"\n" not in raw and b"\r" not in raw:
-        return
+    error about another file (the journal's) is left as it is.  A path
+    that names nothing and ends in blanks (spaces, tabs), without which it
+    names a file, was copied with them: that is said too ("... was given a
+    path that ends in a blank, and without it names a file: strip it")."""
     if _path_shown(raw) not in e.message:
+        return
+    if b"\n" not in raw and b"\r" not in raw:
+        blanks = _blanks_after(raw)
+        if blanks:
+            e.message = "%s() was given a path that ends in %s; as a path: %s" % (
+                call, _blanks_hint(blanks)[len("it ends in "):], e.message)
+            e.args = (e.code, e.message, e.line, e.column, e.offset)
         return
     looks, reads, text_chars = _TAKES_A_PATH[call]
     line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) \
@@ -1158,7 +1194,10 @@ class Rules(_Owner):
         "Rules.from_file() takes a path; this looks like rules text: call
         Rules.from_text() with it; as a path: ", then the library's words
         with each line break escaped; a log's text is named as log text,
-        "call an Engine's load() with it"."""
+        "call an Engine's load() with it".  A path that names nothing and
+        ends in blanks, without which it names a file, is told so first:
+        "Rules.from_file() was given a path that ends in a blank, and
+        without it names a file: strip it; as a path: "."""
         raw = _path_bytes(path)
         out = _capi.rules_p()
         err = _capi.new_error()
@@ -2779,7 +2818,10 @@ class Engine(_Owner):
         takes a path; this looks like log text: call load() with it; as a
         path: ", then the library's words with each line break escaped;
         a rules file's text is named as rules text, "call
-        Rules.from_text() with it"."""
+        Rules.from_text() with it".  A path that names nothing and ends in
+        blanks, without which it names a file, is told so first:
+        "load_file() was given a path that ends in a blank, and without it
+        names a file: strip it; as a path: "."""
         raw = _path_bytes(path)
         try:
             with self._naming(path):

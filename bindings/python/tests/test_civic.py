@@ -1987,6 +1987,77 @@ class TestLoad(Base):
             with civic.Rules.from_file(odd) as r:
                 self.assertEqual(r.fingerprint, self.rules.fingerprint)
 
+    def test_a_path_with_a_blank_after_it_is_told_so(self):
+        # load("events.csv ") (a blank copied with the path) got the advice
+        # for a log whose line breaks curl -d removed; load_file() and
+        # Rules.from_file() only "cannot open events.csv : No such file",
+        # the blank out of sight.  Its blanks are named as a line break
+        # at the end is, when without them the path names a file.
+        header = ("line 1: the header has no 'id', 'subject', 'type' or 'ts' column "
+                  "(required: id, subject, type, ts)")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "events.csv")
+            with open(path, "w") as f:
+                f.write(CSV_GOOD)
+            rules_path = os.path.join(d, "rules.toml")
+            with open(rules_path, "w") as f:
+                f.write(RULES)
+            one = "it ends in a blank, and without it names a file: strip it"
+            two = "it ends in 2 blanks, and without them names a file: strip them"
+            load = ", then pass a pathlib.Path or an open file, or call load_file(), to read " \
+                   "the file; as events: "
+            for text, said in ((path + " ", one), (path + "\t", one), (path + " \t", two)):
+                for call in (self.engine.load,
+                             lambda t: civic.compare(t, self.rules, self.rules)):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        call(text)
+                    self.assertEqual(cm.exception.message, "the str was read as events "
+                                     "text: " + said + load + header, repr(text))
+                    self.assertNotIn("curl", str(cm.exception))
+                with self.assertRaises(civic.CivicError) as cm:
+                    civic.split(text, 2)
+                self.assertEqual(cm.exception.message, "the str was read as events text: " +
+                                 said + ", then pass its bytes (open(path, 'rb').read()) to "
+                                 "split the file; as events: " + header)
+            rep = self.engine.load(path + " ", format="jsonl", lenient=True)
+            self.assertEqual(rep.rejections[0].message, "the str was read as events text: " +
+                             one + load + "line 1, column 1: expected a JSON object '{'")
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.Rules.from_text(rules_path + " ")
+            self.assertTrue(cm.exception.message.startswith(
+                "the str was read as rules text: " + one + ", then call Rules.from_file() to "
+                "read the file; as rules: line 1, column "), cm.exception.message)
+            # a path given for one: the same words, before the library's
+            for call, name, given, said in (
+                    (self.engine.load_file, "load_file", path + " ", one),
+                    (self.engine.load_file, "load_file", (path + "  ").encode(), two),
+                    (self.engine.load_file, "load_file", pathlib.Path(path + "\t"), one),
+                    (civic.Rules.from_file, "Rules.from_file", rules_path + " ", one)):
+                with self.assertRaises(FileNotFoundError) as cm:
+                    call(given)
+                e = cm.exception
+                shown = os.fsdecode(given)
+                self.assertEqual((e.code, e.errno, e.filename),
+                                 (civic.CIVIC_E_IO, errno.ENOENT, os.fspath(given)))
+                self.assertEqual(e.message, "%s() was given a path that ends in %s; as a path: "
+                                 "cannot open %s: No such file or directory"
+                                 % (name, said[len("it ends in "):], shown))
+            # no such hint where the path without its blanks names nothing or
+            # no regular file, or the path with them names a file
+            for text in (os.path.join(d, "missing.csv") + " ", d + " ", " "):
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load(text)
+                self.assertNotIn("ends in", cm.exception.message, repr(text))
+                with self.assertRaises(civic.CivicOSError) as cm:
+                    self.engine.load_file(text)
+                self.assertNotIn("ends in", cm.exception.message, repr(text))
+            shutil.copy(path, path + " ")
+            self.assertEqual(self.engine.load_file(path + " ").accepted, 3)
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(path + " ")
+            self.assertTrue(cm.exception.message.startswith(
+                "the str was read as events text, not as the path of the file it names"))
+
     def test_text_that_is_not_utf8_names_its_argument(self):
         # a lone surrogate (a str decoded with surrogateescape: file names, argv)
         bad = "s\udcff"
