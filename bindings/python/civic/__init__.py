@@ -751,6 +751,13 @@ def _ts_text(value, what="ts"):
     raise _not_a_time(value, what)
 
 
+class _NonFiniteQty(TypeError, ValueError):
+    """A decimal.Decimal qty that is no number (NaN, sNaN) or infinite: the
+    TypeError a float NaN or infinity raises, with the same advice (a NaN
+    is most likely pandas' empty cell), and the ValueError 1.0 raised for
+    it, for callers that catch that."""
+
+
 def _qty_text(value):
     """qty as decimal text: int, str or Decimal; float is refused because a
     binary float cannot say 0.1 exactly."""
@@ -770,8 +777,12 @@ def _qty_text(value):
         raise TypeError("qty must be int, str or decimal.Decimal, not float "
                         "(use Decimal('%s') or a string)" % float.__repr__(value))
     if isinstance(value, _decimal.Decimal):
-        if not value.is_finite():
-            raise ValueError("qty must be finite, not %s" % value)
+        if value.is_nan():
+            # Decimal(x) of pandas' empty cell, as a float NaN is told
+            raise _NonFiniteQty("qty must be finite, not %r (an empty cell?): omit qty (None) "
+                                "for an event without one" % value)
+        if value.is_infinite():
+            raise _NonFiniteQty("qty must be finite, not %r" % value)
         if value == value.to_integral_value():
             if value.adjusted() < 64:
                 return str(int(value))
@@ -3916,7 +3927,7 @@ def _add_item(engine, i, ev):
         e.args = (e.code, e.message, e.line, e.column, e.offset)
         raise
     except (TypeError, ValueError) as e:
-        if type(e) not in (TypeError, ValueError):
+        if type(e) not in (TypeError, ValueError, _NonFiniteQty):
             raise
         raise _numbered(type(e), i, e) from None
 

@@ -1498,9 +1498,22 @@ class TestAdd(Base):
                                         r"not float %s$" % hint) as cm:
                 e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01", qty=bad)
             self.assertNotIn("Decimal('", str(cm.exception))
-        with self.assertRaises(ValueError):
-            e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01",
-                  qty=D("NaN"))
+        # a Decimal NaN (Decimal(x) of an empty cell) or infinity alike: it
+        # was a plain ValueError "qty must be finite, not NaN", without the
+        # advice; still a ValueError too, as 1.0 raised
+        empty = r" \(an empty cell\?\): omit qty \(None\) for an event without one"
+        for bad, shown, hint in ((D("NaN"), "Decimal('NaN')", empty),
+                                 (D("-NaN"), "Decimal('-NaN')", empty),
+                                 (D("sNaN"), "Decimal('sNaN')", empty),
+                                 (D("Infinity"), "Decimal('Infinity')", ""),
+                                 (D("-Infinity"), "Decimal('-Infinity')", "")):
+            for kind in (TypeError, ValueError):
+                with self.assertRaisesRegex(kind, r"^qty must be finite, not %s%s$"
+                                            % (re.escape(shown), hint)) as cm:
+                    e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01",
+                          qty=bad)
+            back = pickle.loads(pickle.dumps(cm.exception))
+            self.assertEqual((type(back), str(back)), (type(cm.exception), str(cm.exception)))
         for bad in ("-1", "1.2345", "abc"):
             with self.assertRaises(civic.CivicError) as cm:
                 e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01", qty=bad)
