@@ -6,6 +6,7 @@ build/civic-score where it is built; and a time given in milliseconds.
 """
 import os
 import pickle
+import re
 import subprocess
 import tempfile
 import unittest
@@ -324,6 +325,27 @@ class TestCivicWarning(unittest.TestCase):
         self.assertEqual(got.texts, [
             UNSEEN_SAID % ("flag", " dishonest", "begins with a blank", "flag", "dishonest"),
             UNSEEN_SAID % ("dimension", "legal ", "ends with a blank", "dimension", "legal")])
+
+    def test_the_manual_says_the_binding_gives_every_warning(self):
+        # docs/rules.md said the binding gives the warnings of a loaded file
+        # "in the same words (all but the flag and dimension one)": it gives
+        # that one too, from Rules.from_file() as from_text()
+        path = self.path("rules.toml", UNSEEN + 'flag = "dishonest "\ndimension = "legal "\n')
+        with Caught() as got:
+            civic.Rules.from_file(path)
+        self.assertEqual(got.texts, ["%s: %s" % (path, UNSEEN_SAID % x) for x in (
+            ("flag", "dishonest ", "ends with a blank", "flag", "dishonest"),
+            ("dimension", "legal ", "ends with a blank", "dimension", "legal"))])
+        doc = os.path.join(REPO, "docs", "rules.md")
+        if not os.path.exists(doc):                     # an installed package
+            return
+        with open(doc, encoding="utf-8") as f:
+            words = " ".join(f.read().split())
+        section = words[words.index("## Warnings when a file is loaded"):]
+        said = re.search(r"the Python binding as a `civic\.CivicWarning` in the same words"
+                         r"([^;.]*)", section)
+        self.assertTrue(said, "docs/rules.md says how the binding warns")
+        self.assertEqual(said.group(1), "", "the binding gives every warning")
 
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_the_warnings_are_civic_scores(self):
