@@ -200,13 +200,17 @@ install: all
 	@if [ "$(SERVER_MODE)" != no ] && [ -f $(B)/civic-server ]; then \
 	    echo "install -m 644 $(MAN8) '$(DESTDIR)$(MANDIR)/man8/civic-server.8'"; \
 	    install -d -m 755 "$(DESTDIR)$(MANDIR)/man8" && \
-	    install -m 644 $(MAN8) "$(DESTDIR)$(MANDIR)/man8/civic-server.8"; fi
+	    sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN8) \
+	        > "$(DESTDIR)$(MANDIR)/man8/civic-server.8" && \
+	    chmod 644 "$(DESTDIR)$(MANDIR)/man8/civic-server.8"; fi
 	install -m 644 $(TOPDOCS) "$(DESTDIR)$(DOCDIR)/"
 	install -m 644 lib/libcivic.supp "$(DESTDIR)$(DOCDIR)/libcivic.supp"
 	install -m 644 $(DOCS) "$(DESTDIR)$(DOCDIR)/docs/"
 	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > "$(DESTDIR)$(DOCDIR)/docs/civic-score.1"
 	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > "$(DESTDIR)$(DOCDIR)/docs/libcivic.3"
-	chmod 644 "$(DESTDIR)$(DOCDIR)/docs/civic-score.1" "$(DESTDIR)$(DOCDIR)/docs/libcivic.3"
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN8) > "$(DESTDIR)$(DOCDIR)/docs/civic-server.8"
+	chmod 644 "$(DESTDIR)$(DOCDIR)/docs/civic-score.1" "$(DESTDIR)$(DOCDIR)/docs/libcivic.3" \
+	    "$(DESTDIR)$(DOCDIR)/docs/civic-server.8"
 	install -m 644 $(INSTALL_DATA) "$(DESTDIR)$(DOCDIR)/examples/data/"
 	for f in $(INSTALL_LINKED); do \
 	    install -d -m 755 "$(DESTDIR)$(DOCDIR)/$$(dirname $$f)" && \
