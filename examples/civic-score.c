@@ -268,6 +268,79 @@ static _Noreturn void out_of_memory(void)
     _exit(EXIT_INPUT);
 }
 
+/* ------------------------------------------------------------ padded ids */
+
+/* Subject ids an answer shows that begin or end with a blank or another
+ * space (U+00A0, U+3000 ...), or hold a zero-width character (U+200B ...),
+ * as a flag's name is warned of (hints_name_unseen): each is another
+ * subject than the id without them (a clerk's "r0001 " beside "r0001", a
+ * spreadsheet's "r0001" and a no-break space).  Told from the ids printed,
+ * which the answer walks anyway: the log is not read for them.  The first
+ * and how many, before the answer: the lists of subjects, --top, --list,
+ * --explain, the rankings of --groups --top, --objections and --compare. */
+typedef struct blank_ids {
+    uint64_t count;
+    char first[CIVIC_ID_BYTES_MAX + 1]; /* a copy: --compare's ids may be freed before */
+} blank_ids;
+
+static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* Whether the id's first or last byte, or any byte, may begin what
+ * hints_name_unseen looks for: most ids (ASCII, not padded) are passed
+ * without it. */
+static bool maybe_unseen(const char *id, size_t n)
+{
+    if (is_blank(id[0]) || is_blank(id[n - 1])) return true;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] >= 0x80) return true;
+    return false;
+}
+
+static void blank_note(blank_ids *b, const char *id)
+{
+    char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
+    size_t n = strlen(id);
+    if (n == 0 || !maybe_unseen(id, n) ||
+        !hints_name_unseen(id, why, sizeof(why), bare, sizeof(bare)))
+        return;
+    if (!b->count++) snprintf(b->first, sizeof(b->first), "%s", id);
+}
+
+static void blank_warn(const blank_ids *b)
+{
+    if (!b->count) return;
+    const char *id = b->first;
+    char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
+    hints_name_unseen(id, why, sizeof(why), bare, sizeof(bare));
+    char more[64] = "";
+    if (b->count > 1) snprintf(more, sizeof(more), " (%" PRIu64 " such subjects)", b->count);
+    if (strcmp(why, "is blanks only") == 0)
+        complain("warning: subject '%s' is blanks only%s", id, more);
+    else
+        complain("warning: subject '%s' %s: it is a different subject from '%s'%s", id, why,
+                 bare, more);
+}
+
+static void blank_warn_result(const civic_result *res)
+{
+    blank_ids b = { 0, "" };
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        if (civic_result_get(res, i, &s) == CIVIC_OK) blank_note(&b, s.subject);
+    }
+    blank_warn(&b);
+}
+
+static void blank_warn_list(const civic_list *list)
+{
+    blank_ids b = { 0, "" };
+    for (size_t i = 0; i < civic_list_count(list); i++) {
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        if (civic_list_get(list, i, &x) == CIVIC_OK) blank_note(&b, x.subject);
+    }
+    blank_warn(&b);
+}
+
 /* ------------------------------------------------------------ output */
 
 static void put_fixed(FILE *out, int64_t v)
@@ -963,6 +1036,16 @@ static int print_group_ranks(const civic_engine *e, uint32_t depth, int format, 
         if (len != SIZE_MAX) row[rows++] = (group_row){ path, len, k };
     }
     qsort(row, rows, sizeof(group_row), group_row_order);
+    /* the padded ids of the rows shown, before the answer: their walk is
+     * the one below, a ranking's place counted from 1 in each group */
+    blank_ids padded = { 0, "" };
+    for (size_t r = 0, place = 0; r < rows; r++) {
+        place = r > 0 && same_group(&row[r - 1], &row[r]) ? place + 1 : 1;
+        civic_score x = CIVIC_SCORE_INIT;
+        if (place <= top && civic_result_get(all, row[r].at, &x) == CIVIC_OK)
+            blank_note(&padded, x.subject);
+    }
+    blank_warn(&padded);
     /* RANK, SCORE and GRADE right-aligned, and no title: 1.0's bytes */
     grid t = { NULL, 0, 0, 5, 0x1au };
     answers_sink sink = answers_file_sink(out);
@@ -1128,8 +1211,12 @@ static int run_objections(const civic_engine *e, int format, int64_t as_of, FILE
     objections rows = OBJECTIONS_INIT;
     const char *failed = NULL; /* the subject whose record failed */
     int rc = objections_collect(e, as_of, &rows, &failed);
-    if (rc == CIVIC_OK)
+    if (rc == CIVIC_OK) {
+        blank_ids padded = { 0, "" };
+        for (size_t i = 0; i < rows.count; i++) blank_note(&padded, rows.row[i].subject);
+        blank_warn(&padded);
         print_objections(civic_engine_rules(e), &rows, format, as_of, out);
+    }
     else
         query_error(rc, SUMS_SUBJECT, e, NULL, failed, as_of);
     objections_free(&rows);
@@ -1196,6 +1283,7 @@ typedef struct compare_ctx {
     const civic_engine *now, *next;
     int format;
     bool changed_only;
+    blank_ids *padded;         /* set: a walk that only notes the ids it would show */
     uint64_t *matrix;          /* grades(now) x grades(next) */
     size_t cols, rows_total, rows_changed, json_rows;
     grid g;
@@ -1206,6 +1294,10 @@ static void compare_emit(compare_ctx *c, const compare_row *r)
 {
     /* grades are compared by name: the two schemes may order them apart */
     bool changed = r->now.score != r->next.score || strcmp(r->now.grade, r->next.grade) != 0;
+    if (c->padded) {
+        if (changed || !c->changed_only) blank_note(c->padded, r->now.subject);
+        return;
+    }
     c->matrix[r->now.grade_index * c->cols + r->next.grade_index]++;
     c->rows_total++;
     c->rows_changed += changed;
@@ -1290,7 +1382,7 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
                        bool changed_only, int64_t as_of, const char *now_rules,
                        const char *new_rules, FILE *out)
 {
-    compare_ctx c = { now, next, format, changed_only, NULL, 0, 0, 0, 0,
+    compare_ctx c = { now, next, format, changed_only, NULL, NULL, 0, 0, 0, 0,
                       { NULL, 0, 0, 7, 0x54u }, out };
     size_t rows = civic_rules_grade_count(civic_engine_rules(now));
     c.cols = civic_rules_grade_count(civic_engine_rules(next));
@@ -1298,6 +1390,13 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
     civic_result *a = NULL, *b = NULL;
     int rc = c.matrix ? civic_engine_subjects(now, as_of, &a) : CIVIC_E_NOMEM;
     if (rc == CIVIC_OK) rc = civic_engine_subjects(next, as_of, &b);
+    if (rc == CIVIC_OK) { /* the padded ids of the rows shown, before the answer: a walk of its own */
+        blank_ids padded = { 0, "" };
+        c.padded = &padded;
+        rc = compare_walk(&c, a, b, as_of);
+        c.padded = NULL;
+        if (rc == CIVIC_OK) blank_warn(&padded);
+    }
     if (rc == CIVIC_OK) {
         char when[40];
         format_time(civic_engine_rules(now), as_of, when, sizeof(when));
@@ -2698,76 +2797,6 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
     return EXIT_USAGE;
 }
 
-/* Subject ids an answer shows that begin or end with a blank or another
- * space (U+00A0, U+3000 ...), or hold a zero-width character (U+200B ...),
- * as a flag's name is warned of (hints_name_unseen): each is another
- * subject than the id without them (a clerk's "r0001 " beside "r0001", a
- * spreadsheet's "r0001" and a no-break space).  Told from the ids printed,
- * which the answer walks anyway: the log is not read for them.  The first
- * and how many, before the answer. */
-typedef struct blank_ids {
-    uint64_t count;
-    const char *first; /* borrowed from the answer, which outlives the warning */
-} blank_ids;
-
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-/* Whether the id's first or last byte, or any byte, may begin what
- * hints_name_unseen looks for: most ids (ASCII, not padded) are passed
- * without it. */
-static bool maybe_unseen(const char *id, size_t n)
-{
-    if (is_blank(id[0]) || is_blank(id[n - 1])) return true;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)id[i] >= 0x80) return true;
-    return false;
-}
-
-static void blank_note(blank_ids *b, const char *id)
-{
-    char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
-    size_t n = strlen(id);
-    if (n == 0 || !maybe_unseen(id, n) ||
-        !hints_name_unseen(id, why, sizeof(why), bare, sizeof(bare)))
-        return;
-    if (!b->count++) b->first = id;
-}
-
-static void blank_warn(const blank_ids *b)
-{
-    if (!b->count) return;
-    const char *id = b->first;
-    char why[HINTS_UNSEEN_WHY_BYTES], bare[CIVIC_ID_BYTES_MAX + 1];
-    hints_name_unseen(id, why, sizeof(why), bare, sizeof(bare));
-    char more[64] = "";
-    if (b->count > 1) snprintf(more, sizeof(more), " (%" PRIu64 " such subjects)", b->count);
-    if (strcmp(why, "is blanks only") == 0)
-        complain("warning: subject '%s' is blanks only%s", id, more);
-    else
-        complain("warning: subject '%s' %s: it is a different subject from '%s'%s", id, why,
-                 bare, more);
-}
-
-static void blank_warn_result(const civic_result *res)
-{
-    blank_ids b = { 0, NULL };
-    for (size_t i = 0; i < civic_result_count(res); i++) {
-        civic_score s = CIVIC_SCORE_INIT;
-        if (civic_result_get(res, i, &s) == CIVIC_OK) blank_note(&b, s.subject);
-    }
-    blank_warn(&b);
-}
-
-static void blank_warn_list(const civic_list *list)
-{
-    blank_ids b = { 0, NULL };
-    for (size_t i = 0; i < civic_list_count(list); i++) {
-        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
-        if (civic_list_get(list, i, &x) == CIVIC_OK) blank_note(&b, x.subject);
-    }
-    blank_warn(&b);
-}
-
 static bool same_but_case(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -2871,7 +2900,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
                          "(the record is empty; the score is the base)%s", o->explain, when,
                          padded_twin(e, o->explain, as_of));
         }
-        blank_ids b = { 0, NULL };
+        blank_ids b = { 0, "" };
         blank_note(&b, o->explain);
         if (rc == CIVIC_OK) blank_warn(&b);
         if (rc == CIVIC_OK) print_record(e, rec, o->format, o->detail != 0, as_of, out);

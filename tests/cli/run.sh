@@ -1695,6 +1695,27 @@ done
 # of the subjects shown only: the top 3 show ' r0001' (599.00, balance 0.00) and not 'r0001 '
 warns blank-top-3 1 "^civic-score: warning: subject ' r0001' begins with a blank: it is a different subject from 'r0001'$" -- $R -t 2022-05-01 --top 3 "$T/blank.csv"
 warns blank-explain 1 "^civic-score: warning: subject 'r0001 ' ends with a blank: it is a different subject from 'r0001'$" -- $R -t 2022-05-01 --explain 'r0001 ' "$T/blank.csv"
+# the rankings of --groups --top, and --compare, show ids too: of the rows
+# shown only (the best 2 are 'r 2' and 'r0001', 990.00 each; the third
+# ' r0001'); --changed shows none here (the same scheme twice)
+for how in "" "-f csv" "-f json"; do
+    warns "blank group ranks $how" 1 "^civic-score: warning: subject ' r0001' begins with a blank: it is a different subject from 'r0001' (2 such subjects)$" -- $R -t 2022-05-01 --groups 0 --top 4 $how "$T/blank.csv"
+    warns "blank compare $how" 1 "^civic-score: warning: subject ' r0001' begins with a blank: it is a different subject from 'r0001' (2 such subjects)$" -- $R -t 2022-05-01 --compare $D/rules.toml $how "$T/blank.csv"
+done
+warns blank-group-ranks-3 1 "^civic-score: warning: subject ' r0001' begins with a blank: it is a different subject from 'r0001'$" -- $R -t 2022-05-01 --groups 0 --top 3 "$T/blank.csv"
+warns blank-group-ranks-2 0 "" -- $R -t 2022-05-01 --groups 0 --top 2 "$T/blank.csv"
+warns blank-compare-changed-none 0 "" -- $R -t 2022-05-01 --compare $D/rules.toml --changed "$T/blank.csv"
+# --changed: of the rows that change only (a fine of -500: 'r0001 ' changes,
+# ' r0001', whose one entry is a defaulter's, does not)
+sed 's/^points = -10$/points = -500/' $D/rules.toml >"$T/fine500.toml"
+warns blank-compare-changed 1 "^civic-score: warning: subject 'r0001 ' ends with a blank: it is a different subject from 'r0001'$" -- $R -t 2022-05-01 --compare "$T/fine500.toml" --changed "$T/blank.csv"
+"$CLI" $R -t 2022-05-01 --groups 0 --top 4 "$T/blank.csv" >"$T/both" 2>&1
+if head -1 "$T/both" | grep -q "^civic-score: warning: subject"; then ok; else bad "blank warning order, group ranks: $(cat "$T/both")"; fi
+# --objections: the subjects of the rows (s1 and a no-break space objects)
+printf 'id,subject,type,ts,ref\nf1,s1\302\240,fine,2025-03-01,\no1,s1\302\240,object,2025-03-05,f1\nf2,s2,fine,2025-03-02,\no2,s2,object,2025-03-06,f2\n' >"$T/blank-objections.csv"
+for how in "" "-f csv" "-f json"; do
+    warns "blank objections $how" 1 "^civic-score: warning: subject 's1\\\\u00a0' ends with U+00A0, a no-break space: it is a different subject from 's1'$" -- -r $D/objections-mark.toml --objections $how "$T/blank-objections.csv"
+done
 warns blank-explain-none 0 "" -- $R -t 2022-05-01 --explain r0001 "$T/blank.csv"
 # the plain id of a subject the log holds only padded: the empty record's
 # warning names the padded one
