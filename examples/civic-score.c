@@ -46,7 +46,9 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
 
 typedef struct options {
     const char *rules_path;
+    const char *rules_one_dash; /* "rules" when -r's value came glued in "-rules" (one_dash) */
     const char *as_of_text;
+    const char *as_of_one_dash; /* likewise "top" for -t's "-top" */
     int64_t as_of;        /* as_of_text read under the rules, but for "now" */
     int format;
     const char *explain;
@@ -2403,6 +2405,33 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* The long option that arg, typed with one dash, names ("-rules",
+ * "-format=csv", "-lenient": rules, format, lenient), else NULL.  getopt
+ * reads it as a short option with its value glued on (-r "ules", -f
+ * "ormat=csv", -l and an unknown option), as 1.0 did ("-rules.toml" names
+ * the rules file "ules.toml"): only the error it leads to says so
+ * (ONE_DASH_HINT). */
+static const char *one_dash(const char *arg)
+{
+    if (!arg || arg[0] != '-' || arg[1] == '-' || arg[1] == '\0') return NULL;
+    size_t n = strcspn(arg + 1, "=");
+    for (size_t k = 0; long_options[k].name; k++)
+        if (strlen(long_options[k].name) == n && strncmp(long_options[k].name, arg + 1, n) == 0)
+            return long_options[k].name;
+    return NULL;
+}
+
+#define ONE_DASH_HINT " (long options take two dashes: --%s)"
+#define ONE_DASH_HINT_BYTES (sizeof(ONE_DASH_HINT) + 16) /* the longest name: 11 bytes */
+
+/* ONE_DASH_HINT for name, or "" for NULL, into buf. */
+static const char *one_dash_hint(const char *name, char buf[ONE_DASH_HINT_BYTES])
+{
+    buf[0] = '\0';
+    if (name) snprintf(buf, ONE_DASH_HINT_BYTES, ONE_DASH_HINT, name);
+    return buf;
+}
+
 /* What the value of an option that needs one should be, for the message. */
 static const char *value_name(int opt)
 {
@@ -2467,10 +2496,16 @@ static int parse_options(int argc, char **argv, options *o)
         /* '-': files come back in order as option 1, so that options after
          * them are read whatever POSIXLY_CORRECT says (the manual's promise) */
         int longindex = -1; /* set when the option was given in its long form */
+        /* the argument getopt reads now: optind stays on it until it is read */
+        const char *cur = optind >= 1 && optind < argc ? argv[optind] : NULL;
         int opt = getopt_long(argc, argv, "-:r:t:f:h", long_options, &longindex);
         if (opt == -1) break;
         /* The argument getopt just read (an error leaves optind past it). */
         const char *v = optarg, *a = argv[optind > 1 && optind <= argc ? optind - 1 : 0];
+        /* a long option's name typed with one dash, read as this short
+         * option and its value glued on ("-rules": -r "ules"): NULL else */
+        const char *glued_long = cur && v == cur + 2 ? one_dash(cur) : NULL;
+        char hint[ONE_DASH_HINT_BYTES];
         uint64_t n;
         switch (opt) {
         case 1: o->files[o->file_count++] = v; break;
@@ -2507,15 +2542,24 @@ static int parse_options(int argc, char **argv, options *o)
                 return usage_error("option %s needs a rules file",
                                    longindex >= 0 ? "--rules" : "-r");
             o->rules_path = v;
+            o->rules_one_dash = glued_long; /* said if no such file (load_rules) */
             break;
-        case 't': o->as_of_text = v; break;
+        case 't': /* read with the rules (parse_as_of) */
+            o->as_of_text = v;
+            o->as_of_one_dash = glued_long;
+            break;
         case 'f':
             format_given = true;
             if (strcmp(v, "table") == 0) o->format = FMT_TABLE;
             else if (strcmp(v, "csv") == 0) o->format = FMT_CSV;
             else if (strcmp(v, "json") == 0) o->format = FMT_JSON;
             else if (strcmp(v, "html") == 0) o->format = FMT_HTML;
-            else return usage_error("unknown format '%s' (table, csv, json or html)", v);
+            else {
+                char msg[120];
+                snprintf(msg, sizeof(msg), "unknown format '%%s' (table, csv, json or html)%s",
+                         one_dash_hint(glued_long, hint));
+                return usage_error(msg, v);
+            }
             break;
         case OPT_EXPLAIN: {
             /* a subject id as the events give one: no record could answer
@@ -2567,10 +2611,15 @@ static int parse_options(int argc, char **argv, options *o)
                 snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
                 return usage_error("option '%s' takes no value", name);
             }
-            if (optopt > 0) /* a short option, maybe inside a cluster */
+            if (optopt > 0) { /* a short option, maybe inside a cluster */
                 snprintf(name, sizeof(name), "-%c", optopt);
-            else
-                snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+                /* the first letter of a long option typed with one dash */
+                const char *meant = cur && cur[1] == optopt ? one_dash(cur) : NULL;
+                char msg[120];
+                snprintf(msg, sizeof(msg), "unknown option '%%s'%s", one_dash_hint(meant, hint));
+                return usage_error(msg, name);
+            }
+            snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
             if (strcmp(name, "--") == 0) /* "--=x": no name before its '=' ("--" alone ends the options) */
                 snprintf(name, sizeof(name), "%s", a);
             size_t len = strlen(name), matches = 0;
@@ -2658,8 +2707,10 @@ static bool names_stdin_fd(const char *path)
  * (-r or --compare), read once a run: --compare's second pass makes its
  * engines again from the civic_rules loaded here (a FIFO, a <(...) or
  * /dev/stdin opened again is empty, or waits for a writer that will not
- * come). */
-static int load_rules(const char *path, const char *option, civic_rules **rules)
+ * come).  one_dash_name: the long option whose name was typed with one dash
+ * ("-rules cur.toml": the file "ules"), said when no such file exists. */
+static int load_rules(const char *path, const char *option, const char *one_dash_name,
+                      civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
     int rc;
@@ -2701,9 +2752,12 @@ static int load_rules(const char *path, const char *option, civic_rules **rules)
                            "come after the options"
                          : "");
         else {
-            char words[CIVIC_ERROR_MESSAGE_SIZE];
-            complain("%s: %s", path ? path : "built-in rules",
-                     file_words(rc, &err, words, sizeof(words)));
+            char words[CIVIC_ERROR_MESSAGE_SIZE], hint[ONE_DASH_HINT_BYTES] = "";
+            struct stat st;
+            if (one_dash_name && path && !from_stdin && stat(path, &st) != 0 && errno == ENOENT)
+                one_dash_hint(one_dash_name, hint);
+            complain("%s: %s%s", path ? path : "built-in rules",
+                     file_words(rc, &err, words, sizeof(words)), hint);
         }
         free(text);
         return EXIT_INPUT;
@@ -2755,32 +2809,41 @@ static bool names_a_list(const civic_rules *rules, const char *name)
 /* -t read under the scheme (its utc_offset): 0, or a usage error's status.
  * main reads it once the rules are read, before any input, so that a typo is
  * told at once, not after a large load (or a wait on standard input).  "now"
- * is left to run: the present moment once the input is read. */
-static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
+ * is left to run: the present moment once the input is read.  one_dash_name:
+ * the long option whose name was typed with one dash, read as -t and its
+ * value ("-top": -t "op"), said after the message. */
+static int parse_as_of(civic_engine *e, const char *text, const char *one_dash_name,
+                       int64_t *as_of)
 {
     if (strcmp(text, "now") == 0) return 0;
     civic_error err = CIVIC_ERROR_INIT;
     int prc = civic_rules_parse_time_ext(civic_engine_rules(e), text, strlen(text), as_of, &err);
     if (prc == CIVIC_OK) return 0;
+    char dashes[ONE_DASH_HINT_BYTES];
+    one_dash_hint(one_dash_name, dashes);
     /* well formed: the instant is outside the calendar; the library's reason
      * after "out of range", which for 13 digits says they look like
      * milliseconds, as a log's ts is told */
     static const char range[] = "timestamp out of range";
     if (prc == CIVIC_E_LIMIT && strncmp(err.message, range, sizeof(range) - 1) == 0 &&
         !strchr(err.message, '%')) {
-        char fmt[sizeof(err.message) + 32];
-        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range%s",
-                 err.message + sizeof(range) - 1);
+        char fmt[sizeof(err.message) + 32 + ONE_DASH_HINT_BYTES];
+        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range%s%s",
+                 err.message + sizeof(range) - 1, dashes);
         return usage_error(fmt, text);
     }
-    if (prc == CIVIC_E_LIMIT)
-        return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)", text);
+    if (prc == CIVIC_E_LIMIT) {
+        char fmt[64 + ONE_DASH_HINT_BYTES];
+        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range (years 0001..9999 in UTC)%s",
+                 dashes);
+        return usage_error(fmt, text);
+    }
     /* Of the right form, but a day, an hour or an offset that does not
      * exist (2025-06-31): the reason, as a log's ts is told it. */
     if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0 &&
         !strchr(err.message, '%')) {
-        char fmt[sizeof(err.message) + 32];
-        snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s", err.message);
+        char fmt[sizeof(err.message) + 32 + ONE_DASH_HINT_BYTES];
+        snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s%s", err.message, dashes);
         return usage_error(fmt, text);
     }
     /* Of no form: our list of forms (with "now") in place of the library's,
@@ -2792,7 +2855,7 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
         strchr(err.message, ')'))
         hint = strchr(err.message, ')') + 1;
     complain("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or "
-             "now)%s", text, hint);
+             "now)%s%s", text, hint, dashes);
     fputs("Try 'civic-score --help'.\n", stderr);
     return EXIT_USAGE;
 }
@@ -3317,7 +3380,7 @@ int main(int argc, char **argv)
     civic_engine *e = NULL, *next = NULL;
     civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
-    if (status == 0) status = load_rules(o.rules_path, "-r", &rules);
+    if (status == 0) status = load_rules(o.rules_path, "-r", o.rules_one_dash, &rules);
     if (status == 0) warn_keys_ignored = civic_rules_spec_version(rules) < 2;
     if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);
@@ -3325,7 +3388,8 @@ int main(int argc, char **argv)
      * error (standard output is the scheme alone) */
     if (status == 0 && o.print_rules) warn_print();
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
-    if (status == 0 && o.compare) status = load_rules(o.compare, "--compare", &compare_rules);
+    if (status == 0 && o.compare)
+        status = load_rules(o.compare, "--compare", NULL, &compare_rules);
     if (status == 0 && o.compare) warn_scheme(compare_rules, o.compare);
     if (status == 0 && o.compare) status = new_engine(compare_rules, &next);
     /* A file that is not an event log is told first (as the Dask example
@@ -3336,7 +3400,7 @@ int main(int argc, char **argv)
             status = check_binary_file(o.files[i]);
     }
     if (status == 0 && o.as_of_text)
-        status = parse_as_of(e, o.as_of_text, &o.as_of);
+        status = parse_as_of(e, o.as_of_text, o.as_of_one_dash, &o.as_of);
     if (status == 0 && o.as_of_text) warn_as_of(civic_engine_rules(e), o.as_of_text);
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = unknown_list(civic_engine_rules(e), o.list);

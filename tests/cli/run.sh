@@ -749,6 +749,35 @@ status unknown-long-no-name-empty 1 "unknown option '--='$" -- --= $D/events.csv
 status long-takes-no-value 1 "option '--help' takes no value" -- --help=x
 status long-flag-value 1 "option '--lenient' takes no value" -- --lenient=1 $D/events.csv
 status ambiguous-long 1 "option '--c' is ambiguous" -- --c x $D/events.csv
+# a long option typed with one dash is read as getopt reads it, a short one
+# and its value glued on (-rules.toml names the file ules.toml, as in 1.0);
+# the error that follows says how long options are written, where the
+# argument without its dash is a long option's name ("-format=csv": format)
+status one-dash-rules 2 "^civic-score: ules: cannot open: No such file or directory (long options take two dashes: --rules)$" -- -rules $D/rules.toml $D/events.csv
+status one-dash-rules-equals 2 "^civic-score: ules=x.toml: cannot open: No such file or directory (long options take two dashes: --rules)$" -- -rules=x.toml $D/events.csv
+status one-dash-top 1 "^civic-score: bad --as-of time 'op' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS\[Z|+HH:MM\], Unix seconds or now) (long options take two dashes: --top)$" -- $R -top 3 $D/events.csv
+status one-dash-format 1 "^civic-score: unknown format 'ormat' (table, csv, json or html) (long options take two dashes: --format)$" -- -format csv $D/events.csv
+status one-dash-format-equals 1 "^civic-score: unknown format 'ormat=csv' (table, csv, json or html) (long options take two dashes: --format)$" -- -format=csv $D/events.csv
+status one-dash-lenient 1 "^civic-score: unknown option '-l' (long options take two dashes: --lenient)$" -- -lenient $D/events.csv
+status one-dash-explain 1 "^civic-score: unknown option '-e' (long options take two dashes: --explain)$" -- -explain s5 $D/events.csv
+status one-dash-as-of 1 "^civic-score: unknown option '-a' (long options take two dashes: --as-of)$" -- -as-of=2022-10-01 $D/events.csv
+# no long option's name, no hint: a file name glued on, an unknown letter
+status one-dash-rules-file 2 "^civic-score: ules.toml: cannot open: No such file or directory$" -- -rules.toml $D/events.csv
+status one-dash-unknown 1 "^civic-score: unknown option '-l'$" -- -lenien $D/events.csv
+status one-dash-format-value 1 "^civic-score: unknown format 'xml' (table, csv, json or html)$" -- -fxml $D/events.csv
+# -r's glued value names a file as in 1.0: one that exists is read (scored),
+# one that cannot be read for another reason is not said to be a typo
+mkdir "$T/cwd" && cp $D/rules.toml "$T/cwd/ules" && mkdir "$T/cwd/ules.d"
+abs_cli=$(cd "$(dirname "$CLI")" && pwd)/$(basename "$CLI")
+(cd "$T/cwd" && "$abs_cli" -rules -t 2022-10-01 -f csv "$OLDPWD/$D/events.csv") >"$T/out" 2>"$T/err"
+if cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "-rules names the rules file ules: $(cat "$T/err")"; fi
+mv "$T/cwd/ules" "$T/cwd/ules.toml"
+(cd "$T/cwd" && "$abs_cli" -rules.toml -t 2022-10-01 -f csv "$OLDPWD/$D/events.csv") >"$T/out" 2>"$T/err"
+if cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "-rules.toml names the rules file ules.toml: $(cat "$T/err")"; fi
+rmdir "$T/cwd/ules.d" && mkdir "$T/cwd/ules"
+(cd "$T/cwd" && "$abs_cli" -rules "$OLDPWD/$D/events.csv") >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: ules: cannot read: Is a directory" ]; then ok; else
+    bad "-rules, a directory ules: no hint: $rc $(cat "$T/err")"; fi
 status empty-rules 1 "option -r needs a rules file" -- -r '' $D/events.csv
 status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/events.csv
 # the form typed is named (--rules= said "option -r"), abbreviated or not
