@@ -2432,6 +2432,70 @@ static const char *one_dash_hint(const char *name, char buf[ONE_DASH_HINT_BYTES]
     return buf;
 }
 
+/* The edit distance of a and b, each at most 31 bytes, else SIZE_MAX
+ * (optimal string alignment: a letter added, dropped or changed, or two
+ * neighbours swapped, each one edit). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t an = strlen(a), bn = strlen(b), d[32][32];
+    if (an > 31 || bn > 31) return SIZE_MAX;
+    for (size_t i = 0; i <= an; i++) d[i][0] = i;
+    for (size_t j = 0; j <= bn; j++) d[0][j] = j;
+    for (size_t i = 1; i <= an; i++)
+        for (size_t j = 1; j <= bn; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[an][bn];
+}
+
+/* s without its dashes, into out (64 bytes). */
+static void without_dashes(const char *s, char out[64])
+{
+    size_t k = 0;
+    for (; *s && k < 63; s++)
+        if (*s != '-') out[k++] = *s;
+    out[k] = '\0';
+}
+
+/* The long option an unknown one (typed after "--", up to its '=') most
+ * likely means, else NULL: the same name in other capitals or with '_'
+ * for '-' ("as_of", "Top"), so written a prefix of only one ("PRINT"),
+ * the same letters without a dash ("asof", "minGroup"), or one edit away
+ * ("lenent", "tpo"). */
+static const char *long_option_meant(const char *typed)
+{
+    char norm[64], bare[64], other[64];
+    size_t n = 0;
+    for (; typed[n] && n < 63; n++)
+        norm[n] = typed[n] == '_' ? '-' : (char)tolower((unsigned char)typed[n]);
+    norm[n] = '\0';
+    if (n == 0 || typed[n]) return NULL;
+    const char *prefix_of = NULL;
+    size_t prefixes = 0;
+    for (size_t k = 0; long_options[k].name; k++) {
+        if (strcmp(long_options[k].name, norm) == 0) return long_options[k].name;
+        if (strncmp(long_options[k].name, norm, n) == 0) {
+            prefixes++;
+            prefix_of = long_options[k].name;
+        }
+    }
+    if (prefixes == 1) return prefix_of;
+    without_dashes(norm, bare);
+    for (size_t k = 0; long_options[k].name; k++) {
+        without_dashes(long_options[k].name, other);
+        if (strcmp(other, bare) == 0) return long_options[k].name;
+    }
+    for (size_t k = 0; n >= 2 && long_options[k].name; k++)
+        if (edit_distance(norm, long_options[k].name) == 1) return long_options[k].name;
+    return NULL;
+}
+
 /* What the value of an option that needs one should be, for the message. */
 static const char *value_name(int opt)
 {
@@ -2623,9 +2687,24 @@ static int parse_options(int argc, char **argv, options *o)
             if (strcmp(name, "--") == 0) /* "--=x": no name before its '=' ("--" alone ends the options) */
                 snprintf(name, sizeof(name), "%s", a);
             size_t len = strlen(name), matches = 0;
+            char names[200] = "";
             for (size_t k = 0; is_long && len > 2 && long_options[k].name; k++)
-                matches += strncmp(long_options[k].name, name + 2, len - 2) == 0;
-            if (matches > 1) return usage_error("option '%s' is ambiguous: write it out", name);
+                if (strncmp(long_options[k].name, name + 2, len - 2) == 0) {
+                    size_t at = strlen(names);
+                    snprintf(names + at, sizeof(names) - at, "%s--%s", matches++ ? ", " : "",
+                             long_options[k].name);
+                }
+            if (matches > 1) {
+                char msg[sizeof(names) + 64];
+                snprintf(msg, sizeof(msg), "option '%%s' is ambiguous: write it out (%s)", names);
+                return usage_error(msg, name);
+            }
+            const char *meant = is_long && len > 2 ? long_option_meant(name + 2) : NULL;
+            if (meant) {
+                char msg[120];
+                snprintf(msg, sizeof(msg), "unknown option '%%s'; did you mean '--%s'?", meant);
+                return usage_error(msg, name);
+            }
             return usage_error("unknown option '%s'", name);
         }
         }

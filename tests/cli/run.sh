@@ -749,6 +749,24 @@ status unknown-long-no-name-empty 1 "unknown option '--='$" -- --= $D/events.csv
 status long-takes-no-value 1 "option '--help' takes no value" -- --help=x
 status long-flag-value 1 "option '--lenient' takes no value" -- --lenient=1 $D/events.csv
 status ambiguous-long 1 "option '--c' is ambiguous" -- --c x $D/events.csv
+# the options an ambiguous prefix names, in the order of --help (it said
+# only "write it out")
+status ambiguous-long-names 1 "^civic-score: option '--c' is ambiguous: write it out (--compare, --changed)$" -- --c x $D/events.csv
+status ambiguous-long-names-l 1 "^civic-score: option '--l' is ambiguous: write it out (--lenient, --list)$" -- --l=x $D/events.csv
+# a long option misspelt: the one it most likely means, from '_' for '-',
+# capitals, a dash left out, a unique prefix so written, or one edit (a
+# letter more, fewer or other, two swapped); none for a name near nothing
+for case in "--as_of=2025-01-01|--as_of|--as-of" "--min_group=3|--min_group|--min-group" \
+            "--print_rules|--print_rules|--print-rules" "--asof|--asof|--as-of" \
+            "--Top=3|--Top|--top" "--minGroup=3|--minGroup|--min-group" "--PRINT|--PRINT|--print-rules" \
+            "--lenent|--lenient|--lenient" "--tpo=3|--tpo|--top" "--objectons|--objectons|--objections"; do
+    arg=${case%%|*}; rest=${case#*|}; name=${rest%%|*}; meant=${rest#*|}
+    [ "$name" = --lenient ] && name=--lenent
+    "$CLI" "$arg" $D/events.csv >"$T/out" 2>"$T/err" </dev/null; rc=$?
+    if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "civic-score: unknown option '$name'; did you mean '$meant'?
+Try 'civic-score --help'." ]; then ok; else bad "$arg: did you mean $meant: exit $rc: $(cat "$T/err")"; fi
+done
+status unknown-long-near-nothing 1 "^civic-score: unknown option '--frobnicate'$" -- --frobnicate $D/events.csv
 # a long option typed with one dash is read as getopt reads it, a short one
 # and its value glued on (-rules.toml names the file ules.toml, as in 1.0);
 # the error that follows says how long options are written, where the
