@@ -2885,6 +2885,37 @@ static bool names_a_list(const civic_rules *rules, const char *name)
     return false;
 }
 
+/* What a -t of no form most likely is where the library's hint says
+ * nothing (lib/event.c gives those of a log's ts; "now" is civic-score's
+ * own): "now" in other capitals, and a date with a zone after it
+ * ("2025-06-30Z", "2025-06-30+08:00"), which is midnight there only with
+ * its time written, else the scheme's local midnight.  Into buf (" (...)"),
+ * "" when none; a time it advises is one the scheme reads. */
+static void as_of_hint(const civic_rules *rules, const char *text, char *buf, size_t size)
+{
+    size_t n = strlen(text);
+    buf[0] = '\0';
+    if (strcasecmp(text, "now") == 0) {
+        snprintf(buf, size, " (write now)");
+        return;
+    }
+    bool date = n > 10;
+    for (size_t i = 0; date && i < 10; i++)
+        date = i == 4 || i == 7 ? text[i] == '-' : text[i] >= '0' && text[i] <= '9';
+    const char *zone = date ? text + 10 : "";
+    bool offset = n == 16 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':';
+    for (size_t i = 1; offset && i < 6; i++)
+        offset = i == 3 || (zone[i] >= '0' && zone[i] <= '9');
+    if (!offset && !(n == 11 && (zone[0] == 'Z' || zone[0] == 'z'))) return;
+    char w[40];
+    int64_t t;
+    civic_error err = CIVIC_ERROR_INIT;
+    snprintf(w, sizeof(w), "%.10sT00:00:00%s", text, offset ? zone : "Z");
+    if (civic_rules_parse_time_ext(rules, w, strlen(w), &t, &err) == CIVIC_OK &&
+        civic_rules_parse_time_ext(rules, text, 10, &t, &err) == CIVIC_OK)
+        snprintf(buf, size, " (write %s, or %.10s for the scheme's local midnight)", w, text);
+}
+
 /* -t read under the scheme (its utc_offset): 0, or a usage error's status.
  * main reads it once the rules are read, before any input, so that a typo is
  * told at once, not after a large load (or a wait on standard input).  "now"
@@ -2928,11 +2959,17 @@ static int parse_as_of(civic_engine *e, const char *text, const char *one_dash_n
     /* Of no form: our list of forms (with "now") in place of the library's,
      * which its first ')' ends, and what the text most likely is where the
      * library says it, as a log's ts is told it ("(the seconds are
-     * required: write 2025-11-28T19:04:00)") */
+     * required: write 2025-11-28T19:04:00)"), else where as_of_hint does
+     * ("(write now)") */
     const char *hint = "";
+    char own[160];
     if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) == 0 &&
         strchr(err.message, ')'))
         hint = strchr(err.message, ')') + 1;
+    if (!hint[0]) {
+        as_of_hint(civic_engine_rules(e), text, own, sizeof(own));
+        hint = own;
+    }
     complain("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or "
              "now)%s%s", text, hint, dashes);
     fputs("Try 'civic-score --help'.\n", stderr);

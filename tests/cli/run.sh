@@ -877,7 +877,10 @@ for case in "2025-11-28 19:04|(the seconds are required: write 2025-11-28T19:04:
             "2025-03-04T09:30:00Z |(it ends in a blank: write 2025-03-04T09:30:00Z)" \
             "2025-03-04T09:30:00,5Z|(a decimal comma? write 2025-03-04T09:30:00.5Z)" \
             "2025/3/4 9:30|(year/month/day? write 2025-03-04T09:30:00)" \
-            "45000.375|(a spreadsheet's serial date and time? write 2023-03-15T09:00:00)"; do
+            "45000.375|(a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" \
+            "Now|(write now)" "NOW|(write now)" \
+            "2025-06-30Z|(write 2025-06-30T00:00:00Z, or 2025-06-30 for the scheme's local midnight)" \
+            "2025-06-30+05:30|(write 2025-06-30T00:00:00+05:30, or 2025-06-30 for the scheme's local midnight)"; do
     t=${case%%|*}; hint=${case#*|}
     "$CLI" $R -t "$t" $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
     if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "civic-score: bad --as-of time '$t' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now) $hint
