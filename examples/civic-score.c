@@ -237,13 +237,96 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* The measures of the scheme whose grades condition names grade g,
+ * "; "-separated into out (cut at a name's end with "; ..." when they do
+ * not fit, as hints_list_names cuts): false when none is. */
+static bool measures_on_grade(const civic_rules *rules, size_t g, char *out, size_t n)
+{
+    size_t at = 0, found = 0;
+    bool cut = false;
+    out[0] = '\0';
+    for (size_t m = 0; g < 64 && m < civic_rules_measure_count(rules); m++) {
+        civic_measure_info x = CIVIC_MEASURE_INFO_INIT;
+        if (civic_rules_measure_info(rules, m, &x) != CIVIC_OK || !(x.grades >> g & 1u)) continue;
+        size_t len = strlen(x.code) + (found ? 2 : 0);
+        if (!cut && at + len + 5 < n) {
+            snprintf(out + at, n - at, "%s%s", found ? "; " : "", x.code);
+            at += len;
+        } else if (!cut) {
+            snprintf(out + at, n - at, "%s...", found ? "; " : "");
+            cut = true;
+        }
+        found++;
+    }
+    return found > 0;
+}
+
+/* The grade a --list NAME names, which is no list: its index, or the
+ * scheme's grade count when none.  In other letters ("aaa") only where no
+ * list is near the name and no tier nor rule has it (hints_not_a_list says
+ * those); *other_case then set. */
+static size_t grade_named(const civic_rules *rules, const char *name, bool *other_case)
+{
+    size_t count = civic_rules_grade_count(rules);
+    *other_case = false;
+    for (size_t g = 0; g < count; g++)
+        if (strcmp(civic_rules_grade_name(rules, g), name) == 0) return g;
+    if (civic_rules_list_meant(rules, name)) return count;
+    for (size_t t = 0; t < civic_rules_tier_count(rules); t++)
+        if (strcasecmp(civic_rules_tier_name(rules, t), name) == 0) return count;
+    for (size_t r = 0; r < civic_rules_rule_count(rules); r++)
+        if (strcmp(civic_rules_rule_code(rules, r), name) == 0) return count;
+    for (size_t g = 0; g < count; g++)
+        if (strcasecmp(civic_rules_grade_name(rules, g), name) == 0) {
+            *other_case = true;
+            return g;
+        }
+    return count;
+}
+
+/* What --list of a grade's name is told, after the name, into out
+ * (HINTS_NOT_A_LIST_BYTES), as hints_not_a_list tells a tier's: the
+ * measures on that grade, through which its subjects are listed, or that
+ * grades are no lists and where a subject's grade is shown. */
+static void grade_not_a_list(const civic_rules *rules, size_t g, bool other_case, char *out,
+                             size_t n)
+{
+    char names[HINTS_LIST_NAMES_BYTES], lists[HINTS_LIST_NAMES_BYTES];
+    const char *grade = civic_rules_grade_name(rules, g);
+    bool on = measures_on_grade(rules, g, names, sizeof(names));
+    hints_list_names(rules, lists, sizeof(lists));
+    static const char shown[] = "each subject's grade is the grade column of --format csv or "
+                                "json";
+    if (other_case && on)
+        snprintf(out, n, " is neither a flag nor a measure of the scheme (the grade '%s', in "
+                 "those letters, is listed through a measure on it: measures on it: %s)",
+                 grade, names);
+    else if (other_case)
+        snprintf(out, n, " is neither a flag nor a measure of the scheme (the grade '%s', in "
+                 "those letters, is no list, and no measure of the scheme is on it: %s; "
+                 "lists: %s)", grade, shown, lists);
+    else if (on)
+        snprintf(out, n, " is a grade, not a flag nor a measure: a grade is listed through a "
+                 "measure on it (measures on it: %s)", names);
+    else
+        snprintf(out, n, " is a grade, not a flag nor a measure: grades are not lists, and no "
+                 "measure of the scheme is on it (%s; a [measure.CODE] with grades = \"%s\" "
+                 "would list its subjects; lists: %s)", shown, grade, lists);
+}
+
 /* --list NAME of a name that is neither a flag nor a measure of the scheme:
  * a usage error that names the scheme's lists and the one it most likely
- * meant, or says how a tier is listed, as the service's 404 does. */
+ * meant, or says how a tier or a grade is listed, as the service's 404 does
+ * for a tier (a grade: civic-score's own, grade_not_a_list). */
 static int unknown_list(const civic_rules *rules, const char *name)
 {
     char why[HINTS_NOT_A_LIST_BYTES];
-    hints_not_a_list(rules, name, '\'', why, sizeof(why));
+    bool other_case;
+    size_t g = grade_named(rules, name, &other_case);
+    if (g < civic_rules_grade_count(rules))
+        grade_not_a_list(rules, g, other_case, why, sizeof(why));
+    else
+        hints_not_a_list(rules, name, '\'', why, sizeof(why));
     complain("--list: '%s'%s", name, why);
     fputs("Try 'civic-score --help'.\n", stderr);
     return EXIT_USAGE;
