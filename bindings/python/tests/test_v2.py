@@ -8,6 +8,7 @@ front end over the same library.
     CIVIC_LIBRARY=build/libcivic.so.1 CIVIC_SCORE=build/civic-score \
         python3 -m unittest discover -s bindings/python/tests
 """
+import dataclasses
 import json
 import os
 import pathlib
@@ -912,6 +913,21 @@ class TestVersions(V2):
         self.assertEqual(e.score("s1", "2022-06-01").measures, [])
         self.assertEqual(e.record("s1", "2022-06-01").entries[0].eff,
                          e.parse_time("2022-03-01"))
+        # an Entry and a Record built with 1.0's fields, as a 1.0 test suite
+        # builds them, equal the engine's (eff, to_balance and the record's
+        # as_of, which 1.0 had not, made them differ); eff and to_balance
+        # still tell two entries that both hold them apart
+        rec = e.record("s1", "2022-06-01")
+        x = rec.entries[0]
+        old = civic.Entry(x.id, x.ts, x.type, x.kind, x.state, x.raw, x.counted, x.qty,
+                          x.dimension, x.flag, x.group, x.ref, x.end, x.ceiling, x.capped,
+                          x.escalated, x.affects)
+        self.assertIsNone(old.eff)
+        self.assertEqual((x == old, old == x, hash(x) == hash(old)), (True, True, True))
+        self.assertEqual(rec, civic.Record(rec.summary, [old] + rec.entries[1:]))
+        self.assertNotEqual(x, dataclasses.replace(x, eff=x.eff + 1))
+        self.assertNotEqual(x, dataclasses.replace(x, to_balance=x.counted + 1))
+        self.assertNotEqual(x, dataclasses.replace(old, state="expired"))
 
     def test_an_event_with_a_source_makes_the_engine_v2(self):
         e = self.engine(V1_RULES, V1_LOG)
