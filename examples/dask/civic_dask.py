@@ -499,8 +499,10 @@ def _event_in(data, fmt, names, line):
         fields = None if text is None or names is None else _csv_fields(text)
         if fields is None or len(fields) != len(names):
             return None     # which field is the id or the subject would be a guess
-        if [c.strip().lower() for c in fields] == names:
-            return None     # the header again (files joined with cat): no event, as civic-score
+        if sorted(c.strip().lstrip("\ufeff").strip().lower() for c in fields) == sorted(names):
+            # the header again (files joined with cat), after its BOM or in
+            # another column order too: no event, as civic-score
+            return None
         rec = dict(zip(names, fields))
         event = rec.get("id"), rec.get("subject")
     for value in event:
@@ -545,9 +547,11 @@ def _block_line(path, start, length, piece, line, fmt="csv"):
         data = f.read(max(start + length - first, 0))
         if data and not data.endswith(b"\n"):
             data += f.readline()
+    if data and not data.endswith(b"\n"):
+        data += b"\n"                  # the file's last line, with no break: the split
+                                       # gave its copy a line feed (civic.h)
     if not text.endswith(b"\n"):
         text += b"\n"
-        data += b"\n"                  # the last line of the file, with no break
     k = 0
     bom = 3 if not first and data.startswith(BOM) else 0    # the split copies no BOM
     while True:

@@ -373,6 +373,26 @@ class DaskTest(unittest.TestCase):
         self.assertTrue(p.stderr.startswith("civic_dask: bad.csv: line 101, column 11: "
                                             "event id 'zz1'"), p.stderr)
 
+    def test_bad_last_line_without_a_line_break_is_named(self):
+        # the split gives a last record without a line break a line feed;
+        # the block read back had none, so the line was not found and the
+        # message lost its line and column
+        for name, text, where in (
+                ("last.csv", "id,subject,type,ts,qty\na1,r1,volunteer_hour,2024-01-01,1\n"
+                             "zz1,r1,volunteer_hour,2024-01-01,-1", "line 3, column 34: "),
+                ("lastcr.csv", "id,subject,type,ts,qty\r\na1,r1,volunteer_hour,2024-01-01,1\r\n"
+                               "zz1,r1,volunteer_hour,2024-01-01,-1\r", "line 3, column 34: "),
+                ("last.jsonl", '{"id":"zz","subject":"s","type":"volunteer_hour",'
+                               '"ts":"2024-01-01","qty":-1}', "line 1, column 74: ")):
+            path = os.path.join(self.tmp.name, name)
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            cli = subprocess.run([CLI, "-f", "csv", path], capture_output=True, text=True)
+            self.assertEqual(cli.returncode, 2)
+            self.assertIn(": " + where, cli.stderr)
+            err = self.dask(path, expect=2)
+            self.assertTrue(err.startswith("civic_dask: %s: %s" % (path, where)), err)
+
     def test_overflow_is_an_input_error_as_in_civic_score(self):
         # a rule of 10^12 points a unit: ten events of 10,000 units pass 64
         # bits of hundredths for one subject (ov); two subjects of 5 * 10^16
@@ -1105,6 +1125,22 @@ class DaskTest(unittest.TestCase):
                 self.assertRegex(err, r"^civic_dask: \S+/%s: line 1502, column \d+: field 'ts': "
                                  % name, blocks)
                 self.assertIn(hint, err)
+                self.assertNotIn("event id", err, blocks)
+        # after a byte-order mark (each export starts with one), or in
+        # another column order: no event either (it was named "event id
+        # '\ufeffid'" and "event id 'subject' (subject 'id')")
+        other = b"subject,id,type,ts,qty,group\n"
+        for name, data, hint in (
+                ("joined3.csv", head + rows + b"\xef\xbb\xbf" + head + rows.replace(b"e", b"f"),
+                 "byte-order mark, and repeats the header"),
+                ("joined4.csv", head + rows + other + rows.replace(b"e", b"f"),
+                 "header of another column order")):
+            for blocks in ((), ("--blocksize", "20kB")):
+                err, want = self.bad(name, data, *blocks)
+                self.assertIn("line 1502, column ", want)
+                self.assertIn(hint, want)
+                self.assertIn(hint, err)
+                self.assertRegex(err, r"^civic_dask: \S+/%s: line 1502, column \d+: " % name)
                 self.assertNotIn("event id", err, blocks)
 
     def test_small_blocks_crlf_bom_and_json_lines(self):
