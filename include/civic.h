@@ -888,7 +888,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** this one was damaged after it was written (one bit flipped in the last
 ** batch, acknowledged and synced) or lost pages in a power cut; it is cut,
 ** the copy kept first when it can be.  A record cut short, or a header of
-** zero bytes (pages a power cut never wrote), keeps no copy.  The report says whether a copy was kept and whether the
+** zero bytes (pages a power cut never wrote), keeps no copy: so does a
+** last record whose length field was flipped past the file's end, which
+** reads as one cut short.  Nor is a batch whose middle records were
+** removed (bytes taken out, by a faulty copy or an editor, not a crash:
+** offsets never move) told from a whole one.  The report says whether a copy was kept and whether the
 ** record cut was whole (copy_kept, cut_whole: report version 2, since
 ** 1.1).  When other intact records follow it, the file was damaged in the
 ** middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
