@@ -1550,9 +1550,10 @@ def main(argv=None):
             # a pipe (a shell's <(...)), a device (/dev/null) or a socket:
             # blocks are read at offsets, in any order, which a stream has not
             why = ("standard input is not read: give files" if f == "-" else
-                   "a directory, not a file" if os.path.isdir(f) else
+                   "cannot read: Is a directory" if os.path.isdir(f) else
                    "not a regular file (civic_dask reads files by blocks, at offsets: save the "
-                   "stream to a file first)" if os.path.exists(f) else "no such file")
+                   "stream to a file first)" if os.path.exists(f) else
+                   "cannot open: No such file or directory")     # civic-score's words
             print("civic_dask: %s: %s" % (f, why), file=sys.stderr)
             return EXIT_INPUT
         try:

@@ -577,9 +577,14 @@ class DaskTest(unittest.TestCase):
         p = subprocess.run([sys.executable, SCRIPT, "-o", os.path.join(self.tmp.name, "no", "x.csv"),
                             SAMPLE], capture_output=True)
         self.assertEqual((p.returncode, b"no such directory" in p.stderr), (1, True), p.stderr)
+        # an input that is a directory, or none: civic-score's words
         p = subprocess.run([sys.executable, SCRIPT, "-o", out, self.tmp.name], capture_output=True)
-        self.assertEqual((p.returncode, b"a directory, not a file" in p.stderr), (2, True),
-                         p.stderr)
+        self.assertEqual((p.returncode, p.stderr.decode()),
+                         (2, "civic_dask: %s: cannot read: Is a directory\n" % self.tmp.name))
+        gone = os.path.join(self.tmp.name, "gone.csv")
+        p = subprocess.run([sys.executable, SCRIPT, "-o", out, gone], capture_output=True)
+        self.assertEqual((p.returncode, p.stderr.decode()),
+                         (2, "civic_dask: %s: cannot open: No such file or directory\n" % gone))
         p = subprocess.run([sys.executable, SCRIPT, SAMPLE], capture_output=True)  # no -o
         self.assertEqual(p.returncode, 1, p.stderr)
         # a bad -t says why, as civic-score does (the reason was left out)
