@@ -3603,6 +3603,19 @@ static void head_too_large_why(const head_use *u, char *why, size_t n)
         snprintf(why, n, "%s; nothing of this request was run", rule);
 }
 
+/* libmicrohttpd's idle timeout for a connection, in seconds.  While it
+ * waits for a request the guard's reaper closes it at --timeout (guard.h):
+ * libmicrohttpd's is then IDLE_FALLBACK_SECONDS later, so that its thread
+ * never reaches the last second of it, where it spins; while an answer is
+ * made and sent (answering), which the reaper does not time, it is
+ * --timeout itself.  0 is no timeout. */
+#define IDLE_FALLBACK_SECONDS 2
+static unsigned idle_timeout(const server *s, bool answering)
+{
+    unsigned t = s->opt.timeout_seconds;
+    return t && !answering && s->guard.idle_seconds ? t + IDLE_FALLBACK_SECONDS : t;
+}
+
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
                                   const char *method, const char *version)
 {
@@ -3668,6 +3681,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     guard_request_arrived(&s->guard, c);
+    if (s->guard.idle_seconds) /* the reaper no longer times it: libmicrohttpd does */
+        (void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, idle_timeout(s, true));
     if (rq->pending.status) return send_verdict(c, rq, &rq->pending);
     verdict v = body_check(c, rq);
     if (v.status) return send_verdict(c, rq, &v);
@@ -3851,7 +3866,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (s->access_fd >= 0) log_access(s, c, rq, micros);
     guard_release_from(&s->guard, c, rq->reserved);
     guard_release_answer_from(&s->guard, c, rq->answer_reserved);
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) guard_request_done(&s->guard, c);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        guard_request_done(&s->guard, c);
+        if (s->guard.idle_seconds) /* the reaper times it again */
+            (void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                            idle_timeout(s, false));
+    }
     free(rq->body);
     free(rq->path);
     free(rq->uri);
@@ -4540,9 +4560,11 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
      * is the system's default: no page nor record has been measured against
      * a smaller one.  libmicrohttpd 0.9.75 gives a connection's poll its
      * timeout in whole seconds (thread_main_handle_connection), so in the
-     * last second before --timeout closes an idle connection its thread
-     * polls without waiting: up to a second of CPU for each one closed so
-     * (the manual says it, under --max-connections). */
+     * last second before its idle timeout closes a connection its thread
+     * polls without waiting: up to a second of CPU for each one closed so.
+     * The guard's reaper closes a connection waiting for a request at
+     * --timeout instead, and libmicrohttpd's own timeout is set past it
+     * (idle_timeout), a fallback never reached. */
     unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC; /* a wake-up channel: MHD_stop_daemon at shutdown */
@@ -4562,7 +4584,7 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &s->mhd_log,
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
+                            MHD_OPTION_CONNECTION_TIMEOUT, idle_timeout(s, false),
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
@@ -4844,7 +4866,8 @@ static int serve(server *s, const char *cert, const char *key)
      * body when that is more (else such a body could never be taken) */
     size_t share = s->opt.body_budget_bytes / 2 > s->opt.body_bytes_max
                        ? s->opt.body_budget_bytes / 2 : s->opt.body_bytes_max;
-    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes, share,
+    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.timeout_seconds,
+                   s->opt.body_budget_bytes, share,
                    s->opt.answer_budget_bytes, s->opt.per_ip_max) != 0) {
         stop_compactor(s, compacting);
         return 1;
@@ -4853,7 +4876,7 @@ static int serve(server *s, const char *cert, const char *key)
     int reaper = guard_start(&s->guard);
     if (reaper != 0) {
         fprintf(stderr, SERVER_NAME ": cannot start the request deadline thread "
-                "(--request-timeout): %s\n", strerror(reaper));
+                "(--request-timeout, --timeout): %s\n", strerror(reaper));
         guard_destroy(&s->guard);
         stop_compactor(s, compacting);
         return 2;

@@ -1,9 +1,11 @@
 /*
 ** guard.c -- request deadlines and the body budget; see guard.h.
 */
+#define _DEFAULT_SOURCE /* struct tcp_info */
 #include "guard.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,10 +61,20 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t address_share_bytes,
-               size_t answer_budget_bytes, unsigned per_address)
+bool guard_times_idle(void)
+{
+#ifdef TCP_INFO
+    return true;
+#else
+    return false;
+#endif
+}
+
+int guard_init(guard *g, unsigned request_seconds, unsigned idle_seconds, size_t budget_bytes,
+               size_t address_share_bytes, size_t answer_budget_bytes, unsigned per_address)
 {
     g->head = NULL;
+    g->idle_seconds = guard_times_idle() ? idle_seconds : 0;
     g->per_address = per_address;
     g->admitted_count = 0;
     atomic_init(&g->address_refusals, 0);
@@ -97,16 +109,49 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
 
 static bool overdue(const conn_slot *s, int64_t now, int64_t limit)
 {
-    return !s->answering && !s->shut && now - s->since_ms >= limit;
+    return limit && !s->answering && !s->shut && now - s->since_ms >= limit;
+}
+
+/* How long nothing has arrived on s: since its deadline's start or since
+ * the last byte the kernel took for it, whichever is later; 0 when the
+ * kernel does not say (left to libmicrohttpd's own idle timeout). */
+static int64_t quiet_ms(const conn_slot *s, int64_t now)
+{
+#ifdef TCP_INFO
+    struct tcp_info ti;
+    socklen_t n = sizeof(ti);
+    memset(&ti, 0, sizeof(ti));
+    if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &n) != 0 ||
+        n < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv))
+        return 0;
+    int64_t since = now - s->since_ms;
+    return (int64_t)ti.tcpi_last_data_recv < since ? (int64_t)ti.tcpi_last_data_recv : since;
+#else
+    (void)s;
+    (void)now;
+    return 0;
+#endif
+}
+
+/* Whether s waits for a request (not answering) and nothing arrived on it
+ * for the idle timeout: the kernel is asked only once its deadline's start
+ * is that old. */
+static bool idle(const conn_slot *s, int64_t now, int64_t limit)
+{
+    return limit && !s->answering && !s->shut && now - s->since_ms >= limit &&
+           quiet_ms(s, now) >= limit;
 }
 
 /* Under the mutex.  While draining, a begun request cut here is one the
  * stop waited for: it is said first (libmicrohttpd's own line, after the
  * shutdown, reads as if the client had left).  One begun once draining
- * (late) the stop did not wait for: it is counted as refused, not said. */
+ * (late) the stop did not wait for: it is counted as refused, not said.
+ * A begun request closed for the idle timeout is counted as closed so
+ * (libmicrohttpd's termination code says the client left). */
 static void reap(guard *g, int64_t now)
 {
     int64_t limit = (int64_t)g->request_seconds * 1000;
+    int64_t idle_limit = (int64_t)g->idle_seconds * 1000;
     bool draining = atomic_load(&g->draining);
     size_t cut = 0, refused = 0;
     for (conn_slot *s = g->head; s && draining; s = s->next) {
@@ -118,10 +163,15 @@ static void reap(guard *g, int64_t now)
     atomic_fetch_add(&g->drain_cuts, cut);
     atomic_fetch_add(&g->drain_refused, refused);
     for (conn_slot *s = g->head; s; s = s->next) {
-        if (!overdue(s, now, limit)) continue;
+        if (overdue(s, now, limit)) {
+            atomic_fetch_add(&g->deadline_closes, 1);
+        } else if (idle(s, now, idle_limit)) {
+            if (s->begun && draining) atomic_fetch_add(s->late ? &g->drain_refused : &g->drain_idle, 1);
+        } else {
+            continue;
+        }
         shutdown(s->fd, SHUT_RDWR);
         s->shut = true;
-        atomic_fetch_add(&g->deadline_closes, 1);
     }
 }
 
@@ -143,7 +193,7 @@ static void *reaper_main(void *arg)
 
 int guard_start(guard *g)
 {
-    if (g->request_seconds == 0) return 0;
+    if (g->request_seconds == 0 && g->idle_seconds == 0) return 0;
     int rc = pthread_create(&g->reaper, NULL, reaper_main, g);
     if (rc != 0) return rc;
     g->reaper_running = true;

@@ -10,6 +10,20 @@
 **                     notices and closes it itself: the descriptor is never
 **                     closed under it).  A connection whose request has
 **                     arrived is not timed while it is answered.
+**   idle timeout      a connection waiting for a request (new, kept alive
+**                     after an answer, or a request arriving) on which no
+**                     byte arrived for `idle_seconds` (--timeout) is shut
+**                     down by the same reaper, at most a tick late.
+**                     libmicrohttpd 0.9.75 gives a connection thread's poll
+**                     its timeout in whole seconds, so in the last second
+**                     before its own idle timeout the thread polls without
+**                     waiting (a second of CPU for each connection closed
+**                     so); the service sets that timeout past this one
+**                     (civic-server.c, start_daemon), and lowers it to
+**                     --timeout only while an answer is made and sent,
+**                     which the reaper does not time.  The last byte's
+**                     time is the kernel's (TCP_INFO, Linux): without it
+**                     (guard_times_idle false) libmicrohttpd times them.
 **   body budget       request bodies are buffered whole (a batch is all or
 **                     nothing); the bytes reserved for them, summed over all
 **                     connections, stay within `budget_bytes`.  A request
@@ -84,6 +98,7 @@ typedef struct guard {
     pthread_cond_t wake;
     conn_slot *head;
     unsigned request_seconds;  /* 0: no deadline */
+    unsigned idle_seconds;     /* 0: no idle timeout (or libmicrohttpd's) */
     size_t budget_bytes;
     size_t address_share_bytes; /* of budget_bytes, for one client address */
     atomic_size_t reserved_bytes;
@@ -118,9 +133,14 @@ typedef struct guard {
     void *cut_notice_ctx;
 } guard;
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t address_share_bytes,
-               size_t answer_budget_bytes, unsigned per_address);
-int guard_start(guard *g);            /* the reaper thread; 0, or pthread_create's error */
+int guard_init(guard *g, unsigned request_seconds, unsigned idle_seconds, size_t budget_bytes,
+               size_t address_share_bytes, size_t answer_budget_bytes, unsigned per_address);
+/* Whether the reaper can tell how long a connection has been idle (Linux's
+ * TCP_INFO); when not, guard_init takes idle_seconds 0. */
+bool guard_times_idle(void);
+/* The reaper thread, when there is a deadline or an idle timeout; 0, or
+ * pthread_create's error. */
+int guard_start(guard *g);
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
 /* From now on guard_accept refuses (shutdown) and a request that begins is
  * late; how many requests had begun and are not yet answered. */
