@@ -102,6 +102,11 @@
  * at most HEADER_RECORD bytes for each header, query parameter and cookie
  * must leave HEADER_ROOM for the answer's headers, or are answered 431. */
 #define CONNECTION_MEMORY (32u * 1024u)
+/* A body sent to a route that takes none (every one but POST /events) is
+ * read and dropped up to this (or --max-body when less), neither buffered
+ * nor counted in the body budget; past it the request gets 413, before it
+ * is read when Content-Length says so. */
+#define STRAY_BODY_BYTES ((size_t)64 * 1024)
 #define HEADER_RECORD 64u
 #define HEADER_ROOM 4096u
 #define HEADER_LIMIT_TEXT "28 KB"
@@ -373,6 +378,7 @@ typedef struct request {
                               * (check_request), a content coding's (admit_body) */
     bool started, answered, arrived;
     bool too_big, over_budget;
+    bool takes_body;         /* POST /events: the one request whose body is read */
     bool body_oom;           /* the body's buffer could not grow: 503 out of memory */
     bool late;               /* begun once the stop had begun: refused, never run */
     const token_entry *token; /* the known token it sent (sent_token), else NULL */
@@ -1511,8 +1517,20 @@ static bool grow_body(server *s, request *rq, size_t need)
     return true;
 }
 
+/* The bytes of a body a route that takes none reads and drops. */
+static size_t stray_body_max(const server *s)
+{
+    return s->opt.body_bytes_max < STRAY_BODY_BYTES ? s->opt.body_bytes_max : STRAY_BODY_BYTES;
+}
+
 static void collect_body(server *s, request *rq, const char *data, size_t *size)
 {
+    if (!rq->takes_body) { /* dropped as it comes: GET /healthz took 200 MB so */
+        rq->received += *size;
+        rq->too_big = rq->received > stray_body_max(s);
+        *size = 0;
+        return;
+    }
     rq->received += *size;
     if (!rq->too_big && rq->received > s->opt.body_bytes_max) {
         rq->too_big = true;
@@ -2893,6 +2911,25 @@ static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
     return (verdict){ 0 };
 }
 
+/* Why a body sent to a route that takes none is refused. */
+static const char *stray_why(const server *s, char *why, size_t n)
+{
+    snprintf(why, n, "this route takes no body: at most %zu bytes of one are read, and "
+             "dropped; send none", stray_body_max(s));
+    return why;
+}
+
+/* A route that takes no body: one declared past stray_body_max is refused
+ * before it is read (POST /compact and GET /healthz read 100 MB so). */
+static verdict admit_stray_body(server *s, struct MHD_Connection *c, request *rq)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    uint64_t n;
+    if (!cl || !parse_uint(cl, UINT64_MAX, &n) || n <= stray_body_max(s)) return (verdict){ 0 };
+    return (verdict){ MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
+                      stray_why(s, rq->target_why, sizeof(rq->target_why)), { 0 } };
+}
+
 static enum MHD_Result send_verdict(struct MHD_Connection *c, request *rq, const verdict *v)
 {
     return send_error_h(c, rq, v->status, v->error, v->reason, v->extra);
@@ -3648,6 +3685,8 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
     }
     v = check_request(s, c, rq, method);
     bool batch = rq->route == ROUTE_EVENTS && strcmp(method, "POST") == 0; /* not OPTIONS */
+    rq->takes_body = batch;
+    if (!v.status && !batch) v = admit_stray_body(s, c, rq);
     if (!v.status && batch && !has_length(c))
         /* RFC 9112, 6.3: without either, a request has no body; a batch
          * sent so (HTTP/1.0, then a half-close) was answered "accepted 0"
@@ -3684,6 +3723,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (s->guard.idle_seconds) /* the reaper no longer times it: libmicrohttpd does */
         (void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, idle_timeout(s, true));
     if (rq->pending.status) return send_verdict(c, rq, &rq->pending);
+    if (rq->too_big && !rq->takes_body) {
+        char why[200];
+        return send_error(c, rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
+                          stray_why(s, why, sizeof(why)));
+    }
     verdict v = body_check(c, rq);
     if (v.status) return send_verdict(c, rq, &v);
     return dispatch(s, c, rq);

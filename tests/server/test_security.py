@@ -1250,6 +1250,42 @@ def raw_bytes(srv, data, wait=10, half_close=False):
     return out
 
 
+def test_stray_bodies(srv):
+    """--max-body bounded only POST /events: POST /compact and /purge waited
+    for a declared 100 MB body and read it whole, then answered 200, and
+    GET /healthz read and dropped any body (200 MB in 1.2 s), bounded only by
+    --request-timeout.  A route that takes no body reads and drops at most
+    64 KiB of one now; one declared larger gets 413 before it is read, one
+    chunked past it 413 once it ends, and nothing of the request is run."""
+    auth = {"boss": tok("boss"), "reader": tok("reader")}
+    for method, path, who in (("POST", "/compact", "boss"), ("POST", "/purge?before=2000-01-01",
+                                                           "boss"),
+                              ("GET", "/healthz", None), ("GET", "/openapi.json", None),
+                              ("OPTIONS", "/events", None), ("GET", "/subjects/r0001", "reader"),
+                              ("HEAD", "/groups", "reader")):
+        head = ("%s %s HTTP/1.1\r\nHost: h\r\nContent-Length: 100000000\r\n" % (method, path)
+                ).encode()
+        if who:
+            head += b"Authorization: Bearer " + auth[who].encode() + b"\r\n"
+        t0 = time.monotonic()
+        out = raw_bytes(srv, head + b"\r\n" + b"x" * 1000, wait=5)
+        check(out.startswith(b"HTTP/1.1 413 ") and time.monotonic() - t0 < 2
+              and (method == "HEAD" or b"this route takes no body: at most 65536 bytes" in out),
+              "%s %s with Content-Length 100000000: 413 before the body is read: %r"
+              % (method, path, out[:300]))
+    # a small body is read and dropped, as 1.0 took it
+    out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+                    b"Connection: close\r\n\r\nhello")
+    check(out.startswith(b"HTTP/1.1 200 "), "a 5-byte body on GET /healthz is dropped: %r"
+          % out[:200])
+    # chunked past the bound: 413 once it ends
+    out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                    b"Connection: close\r\n\r\n10000\r\n" + b"x" * 65536 + b"\r\n1\r\nx\r\n"
+                    b"0\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 413 "), "a chunked body past 64 KiB on GET /healthz: 413: %r"
+          % out[:200])
+
+
 def test_framing(srv):
     """Where a body ends must be beyond doubt (RFC 9112, 6.3), or a proxy in
     front and the server would cut a stream apart differently: two lengths
@@ -2310,6 +2346,7 @@ def main():
             test_hidden_framing(srv)
             test_reasons_hide_credentials(srv)
             test_no_length(srv)
+            test_stray_bodies(srv)
             test_header_room(srv)
             test_header_room_names_the_rule(srv)
             test_json_bodies(srv)
