@@ -2335,7 +2335,13 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
     if (rc == CIVIC_E_NOTFOUND) {
         char told[HINTS_NOT_A_LIST_BYTES], reason[HINTS_NOT_A_LIST_BYTES + 200];
         hints_not_a_list(s->rules, rq->id, '"', told, sizeof(told));
-        snprintf(reason, sizeof(reason), "\"%.*s\"%s", shown_bytes(rq->id, 128), rq->id, told);
+        /* "dishonest;password=x": hidden as the access log hides it */
+        buf hidden = { 0 };
+        logged_params(&hidden, rq->id, strlen(rq->id), ";");
+        buf_put(&hidden, "", 1);
+        const char *name = hidden.oom ? "" : hidden.p;
+        snprintf(reason, sizeof(reason), "\"%.*s\"%s", shown_bytes(name, 128), name, told);
+        free(hidden.p);
         return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no such list", reason);
     }
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
@@ -3774,21 +3780,36 @@ static bool secret_param(const char *name, size_t n)
     return false;
 }
 
+/* The offset in s[0..n) of the first '=' (or "%3D") after which s holds a
+ * credential: the text before it names one (secret_param), else n.  A
+ * parameter's own name is such text ("password=x"), and so is a value that
+ * carries a credential's name=value inside it, after a separator a client
+ * meant as one ("as_of=2025-12-31%3Bpassword%3Dx", "...%26password=x",
+ * "...,password=x", "...|password=x"). */
+static size_t secret_from(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t eq = s[i] == '=' ? 1
+                    : s[i] == '%' && i + 2 < n && s[i + 1] == '3' && (s[i + 2] | 0x20) == 'd' ? 3
+                                                                                               : 0;
+        if (eq && secret_param(s, i)) return i + eq;
+        if (eq) i += eq - 1;
+    }
+    return n;
+}
+
 /* The parameters of p[0..n), each ended by one of seps (kept as sent):
- * name=value with the value REDACTED when the name is a credential's
- * (secret_param), the others as sent. */
+ * each with what follows a credential's name and '=' REDACTED
+ * (secret_from), the others as sent.  Reasons that quote a value hide
+ * credentials in it so too, the log and the answer alike. */
 static void logged_params(buf *out, const char *p, size_t n, const char *seps)
 {
     for (size_t i = 0; i <= n;) {
         size_t len = 0;
         while (i + len < n && !strchr(seps, p[i + len])) len++;
-        const char *eq = memchr(p + i, '=', len);
-        if (eq && secret_param(p + i, (size_t)(eq - (p + i)))) {
-            buf_put(out, p + i, (size_t)(eq + 1 - (p + i)));
-            buf_puts(out, "REDACTED");
-        } else {
-            buf_put(out, p + i, len);
-        }
+        size_t shown = secret_from(p + i, len);
+        buf_put(out, p + i, shown);
+        if (shown < len) buf_puts(out, "REDACTED");
         if (i + len < n) buf_put(out, p + i + len, 1);
         i += len + 1;
     }
@@ -3811,7 +3832,7 @@ static void logged_target(buf *out, const char *uri)
         uri = at;
     }
     size_t path = strcspn(uri, "?#"), bare = strcspn(uri, ";?#");
-    buf_put(out, uri, bare);
+    logged_params(out, uri, bare, "/"); /* "/lists/a%3Bpassword%3Dx" */
     if (bare < path) logged_params(out, uri + bare, path - bare, ";/");
     if (uri[path]) {
         buf_put(out, uri + path, 1);

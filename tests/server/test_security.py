@@ -2139,6 +2139,44 @@ def test_reasons_hide_credentials(srv):
           "a purge's before hides the credential: %d %r" % (status, data[:300]))
 
 
+def test_reasons_and_log_agree(tmp):
+    """A reason and the access log hide a credential alike: GET
+    /lists/dishonest;password=x got a 404 whose reason quoted it in clear
+    (the log wrote REDACTED), and as_of=2025-12-31%3Bpassword%3Dx (%26, ','
+    and '|' too) a 400 whose reason hid it while the log kept it."""
+    log = os.path.join(tmp, "agree.log")
+    srv = start(tmp, ["--access-log", log], data=False)
+    reasons = []
+    try:
+        for target in ("/lists/dishonest;password=pw-secret",
+                       "/lists/dishonest%3Bpassword%3Dpw-secret",
+                       "/rank?as_of=2025-12-31%3Bpassword%3Dpw-secret",
+                       "/rank?as_of=2025-12-31%26password=pw-secret",
+                       "/rank?as_of=2025-12-31,password=pw-secret",
+                       "/rank?as_of=2025-12-31|password=pw-secret",
+                       "/rank?as_of=2025-12-31,x=1,password=pw-secret"):
+            status, _, data = srv.raw("GET", target, token=tok("reader"))
+            reasons.append((target, status, strict_json(data).get("reason", "")))
+        status, _, data = srv.raw("GET", "/rank?as_of=2025-12-31;x=1", token=tok("reader"))
+        plain = strict_json(data).get("reason", "")
+    finally:
+        srv.stop()
+    for target, status, reason in reasons:
+        check(status in (400, 404) and "pw-secret" not in reason and "password=REDACTED" in reason,
+              "%s: the reason hides the credential: %d %r" % (target, status, reason))
+    check(plain.startswith('as_of "2025-12-31;x=1" is not'), "no credential: quoted as sent: %r"
+          % plain)
+    with open(log, "rb") as f:
+        text = f.read()
+    paths = [strict_json(l)["path"] for l in text.splitlines()]
+    check(b"pw-secret" not in text and "/lists/dishonest;password=REDACTED" in paths
+          and "/rank?as_of=2025-12-31%3Bpassword%3DREDACTED" in paths
+          and "/rank?as_of=2025-12-31%26password=REDACTED" in paths
+          and "/rank?as_of=2025-12-31|password=REDACTED" in paths
+          and "/rank?as_of=2025-12-31;x=1" in paths,
+          "the access log hides what the reasons hide: %r" % paths)
+
+
 def wait_for_line(log, needle, seconds=10):
     """Until the access log holds needle: a line is written once its answer
     is sent, after the client has read it."""
@@ -2354,6 +2392,7 @@ def main():
         finally:
             srv.stop()
         test_access_log(tmp)
+        test_reasons_and_log_agree(tmp)
         test_parameter_records(tmp)
         test_tls(tmp)
     finally:
