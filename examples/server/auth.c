@@ -133,7 +133,13 @@ static bool parse_line(char *line, token_entry *e, char *why, size_t n)
     char *name = strtok_r(line, " \t", &save);
     char *role = strtok_r(NULL, " \t", &save);
     char *hash = strtok_r(NULL, " \t", &save);
-    if (!name || !role || !hash || strtok_r(NULL, " \t", &save)) {
+    char *more = hash ? strtok_r(NULL, " \t", &save) : NULL;
+    if (more && more[0] == '#') { /* "alice read HASH # note": a comment after the hash */
+        snprintf(why, n, "expected: NAME ROLE SHA256-HEX, then nothing: a comment must be on "
+                 "its own line, beginning with '#'");
+        return false;
+    }
+    if (!name || !role || !hash || more) {
         snprintf(why, n, "expected: NAME ROLE SHA256-HEX");
         return false;
     }
@@ -146,7 +152,18 @@ static bool parse_line(char *line, token_entry *e, char *why, size_t n)
         return false;
     }
     if (!parse_hash(hash, e->hash)) {
-        snprintf(why, n, "the hash is not 64 hex digits (make one with --hash-token)");
+        /* a vertical tab or a form feed at the end of a line (an editor's)
+         * is no blank here: named, not blamed on the hash's digits */
+        size_t at = 0;
+        while (hash[at] && (unsigned char)hash[at] >= 0x20 && hash[at] != 0x7F) at++;
+        unsigned char c = (unsigned char)hash[at];
+        if (c)
+            snprintf(why, n, "the hash holds %s (byte 0x%02X) at byte %zu of it: remove it "
+                     "(a hash is 64 hex digits)", c == 0x0B ? "a vertical tab"
+                     : c == 0x0C ? "a form feed" : c == 0x0D ? "a carriage return"
+                     : "a control character", c, at + 1);
+        else
+            snprintf(why, n, "the hash is not 64 hex digits (make one with --hash-token)");
         return false;
     }
     snprintf(e->name, sizeof(e->name), "%s", name);

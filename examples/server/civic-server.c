@@ -853,13 +853,38 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* The 400 of a bad integer parameter: its range, and the value as sent
+ * (value_as_sent), credentials after a ';' in it hidden as the access log
+ * hides them ("top=abc;password=x"). */
+static enum MHD_Result send_bad_uint(struct MHD_Connection *c, request *rq, const char *name,
+                                     const char *range)
+{
+    const char *v = arg(c, name);
+    size_t len = v ? strlen(v) : 0;
+    char *sent = malloc(len + 1);
+    buf hidden = { 0 };
+    if (sent) {
+        value_as_sent(rq, name, v ? v : "", len, sent);
+        logged_params(&hidden, sent, len, ";");
+        buf_put(&hidden, "", 1);
+    }
+    const char *shown = sent && !hidden.oom ? hidden.p : "";
+    char error[32], why[200];
+    snprintf(error, sizeof(error), "bad %s", name);
+    snprintf(why, sizeof(why), "%s is an integer %s, not \"%.*s\"", name, range,
+             shown_bytes(shown, 60), shown);
+    free(hidden.p);
+    free(sent);
+    return send_error(c, rq, MHD_HTTP_BAD_REQUEST, error, why);
+}
+
 static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[TIME_WHY_BYTES];
     int64_t as_of;
     uint64_t depth = 1;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
+        return send_bad_uint(c, rq, "depth", "0..64");
     int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_groups *g = NULL;
@@ -881,7 +906,7 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     int64_t as_of;
     uint64_t top = 0;
     if (arg(c, "top") && !parse_uint(arg(c, "top"), UINT32_MAX, &top))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad top", "top is an integer 0..4294967295");
+        return send_bad_uint(c, rq, "top", "0..4294967295");
     int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     const char *group = arg(c, "group");
@@ -2462,12 +2487,11 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     int64_t as_of;
     uint64_t depth = s->opt.report_depth, min_group = s->opt.min_group;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
+        return send_bad_uint(c, rq, "depth", "0..64");
     if (arg(c, "min_group") &&
         (!parse_uint(arg(c, "min_group"), UINT32_MAX, &min_group) || min_group == 0)) {
-        snprintf(why, sizeof(why), "min_group is an integer 1..4294967295 (default %u)",
-                 s->opt.min_group);
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad min_group", why);
+        snprintf(why, sizeof(why), "1..4294967295 (default %u)", s->opt.min_group);
+        return send_bad_uint(c, rq, "min_group", why);
     }
     /* The page public (--public-reports): its small-group protection is the
      * service's, not a caller's to lower: a min_group of 1 would name the one
@@ -2765,8 +2789,13 @@ static enum MHD_Result arg_is_text(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     arg_check *ac = cls;
-    if (!utf8_valid(key, strlen(key)) || (value && !utf8_valid(value, strlen(value)))) {
+    if (!utf8_valid(key, strlen(key))) {
         ac->ok = false;
+        snprintf(ac->why, ac->n, "a query parameter's name holds bytes that are not UTF-8");
+    } else if (value && !utf8_valid(value, strlen(value)) && !has_control(key, strlen(key))) {
+        ac->ok = false; /* named as for a control character (group=%ff as group=%1b) */
+        snprintf(ac->why, ac->n, "parameter \"%.*s\" holds bytes that are not UTF-8 (send "
+                 "text as UTF-8, percent-encoded)", shown_bytes(key, 40), key);
     } else if (has_control(key, strlen(key))) {
         ac->ok = false;
         snprintf(ac->why, ac->n, "a query parameter's name holds a control character");

@@ -2139,6 +2139,29 @@ def test_reasons_hide_credentials(srv):
           "a purge's before hides the credential: %d %r" % (status, data[:300]))
 
 
+def test_reasons_name_the_value(srv):
+    """group=%ff got the generic "the path or query holds a control
+    character, a NUL byte or bytes that are not UTF-8" where group=%1b named
+    its parameter; bad top, depth and min_group reasons did not quote the
+    value sent.  Each names the parameter, and quotes the value, a
+    credential after a ';' in it hidden."""
+    reader = tok("reader")
+    for target, error, reason in (
+            ("/rank?group=%ff", "bad request target",
+             'parameter "group" holds bytes that are not UTF-8 (send text as UTF-8, '
+             'percent-encoded)'),
+            ("/rank?top=abc", "bad top", 'top is an integer 0..4294967295, not "abc"'),
+            ("/rank?top=7;password=pw-secret", "bad top",
+             'top is an integer 0..4294967295, not "7;password=REDACTED"'),
+            ("/groups?depth=65", "bad depth", 'depth is an integer 0..64, not "65"'),
+            ("/report?min_group=0", "bad min_group",
+             'min_group is an integer 1..4294967295 (default 5), not "0"')):
+        status, _, data = srv.raw("GET", target, token=reader)
+        got = strict_json(data)
+        check(status == 400 and got.get("error") == error and got.get("reason") == reason,
+              "%s: %s, %r: %d %r" % (target, error, reason, status, data[:300]))
+
+
 def test_reasons_and_log_agree(tmp):
     """A reason and the access log hide a credential alike: GET
     /lists/dishonest;password=x got a 404 whose reason quoted it in clear
@@ -2383,6 +2406,7 @@ def main():
             test_framing(srv)
             test_hidden_framing(srv)
             test_reasons_hide_credentials(srv)
+            test_reasons_name_the_value(srv)
             test_no_length(srv)
             test_stray_bodies(srv)
             test_header_room(srv)

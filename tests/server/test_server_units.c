@@ -242,6 +242,27 @@ static void tokens_file_skips_a_byte_order_mark(void **state)
     snprintf(text, sizeof(text), "\xe2\x81\x9f" "a read %s\n", h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 1, U+205F"));
+    /* a vertical tab (or a form feed) ending the line said "the hash is not
+     * 64 hex digits", of a hash that was fine: the character is named */
+    snprintf(text, sizeof(text), "a read %s\v\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: the hash holds a vertical tab (byte 0x0B) at byte 65 of "
+                                "it: remove it"));
+    snprintf(text, sizeof(text), "a read %s\f\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: the hash holds a form feed (byte 0x0C) at byte 65"));
+    snprintf(text, sizeof(text), "a read nothex\n");
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: the hash is not 64 hex digits"));
+    /* a note after the hash got "expected: NAME ROLE SHA256-HEX" alone */
+    snprintf(text, sizeof(text), "a read %s # the ops laptop\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: expected: NAME ROLE SHA256-HEX, then nothing: a comment "
+                                "must be on its own line, beginning with '#'"));
+    snprintf(text, sizeof(text), "a read %s x\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: expected: NAME ROLE SHA256-HEX"));
+    assert_null(strstr(why, "comment"));
     /* not in a comment, as the others; U+2030 is no space */
     snprintf(text, sizeof(text), "# \xc2\xa0\na read %s\n", h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
