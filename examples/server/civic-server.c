@@ -946,7 +946,8 @@ static enum MHD_Result get_health(server *s, struct MHD_Connection *c, request *
 {
     buf b = { 0 };
     buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"durable\":%s,\"writes\":\"%s\"",
-               civic_version(), s->opt.data_dir ? "true" : "false",
+               civic_version(),
+               s->opt.data_dir && s->opt.sync_policy != CIVIC_SYNC_NONE ? "true" : "false",
                writes_failing(s) ? "failing" : "ok");
     if (!s->auth || (rq->token && rq->token->role >= ROLE_READ))
         buf_printf(&b, ",\"events\":%" PRIu64 ",\"subjects\":%" PRIu64,
@@ -1797,34 +1798,38 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
                            const char *copy)
 {
     if (rep->cut_whole)
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " event%s (%" PRIu64 " batch%s from "
                 "the journal, %" PRIu64 " bytes truncated: the record there was whole in the "
                 "file but failed its checks, which a crash in a write does not leave: damage "
                 "after it was written, or a power cut; the batch it held may have been "
                 "acknowledged: post it again from the office's log; %s%s)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                civic_engine_event_count(s->engine), civic_engine_event_count(s->engine) == 1 ? "" : "s",
+                rep->batches, rep->batches == 1 ? "" : "es",
                 rep->bytes_truncated,
                 copy ? "the whole file is kept as " : "no copy of the file could be kept "
                                                       "(a read-only directory or a full disk)",
                 copy ? copy : "");
     else if (copy && s->opt.recover)
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " event%s (%" PRIu64 " batch%s from "
                 "the journal); the journal was cut at the damage: %" PRIu64 " bytes from there "
                 "on are gone from it (the whole file, with any intact batches after the damage, "
                 "is kept as %s)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                civic_engine_event_count(s->engine), civic_engine_event_count(s->engine) == 1 ? "" : "s",
+                rep->batches, rep->batches == 1 ? "" : "es",
                 rep->bytes_truncated, copy);
     else if (copy)
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " event%s (%" PRIu64 " batch%s from "
                 "the journal, %" PRIu64 " torn bytes truncated; the torn batch had an intact "
                 "record after the damage, which a crash can leave but so can damage to a batch "
                 "written whole: the whole file is kept as %s)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                civic_engine_event_count(s->engine), civic_engine_event_count(s->engine) == 1 ? "" : "s",
+                rep->batches, rep->batches == 1 ? "" : "es",
                 rep->bytes_truncated, copy);
     else
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " event%s (%" PRIu64 " batch%s from "
                 "the journal, %" PRIu64 " torn bytes truncated)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                civic_engine_event_count(s->engine), civic_engine_event_count(s->engine) == 1 ? "" : "s",
+                rep->batches, rep->batches == 1 ? "" : "es",
                 rep->bytes_truncated);
     if (rep->created && s->opt.recover && access(s->snapshot_path, F_OK) == 0)
         fprintf(stderr, SERVER_NAME ": created an empty journal.civic beside snapshot.civic "
@@ -2158,8 +2163,9 @@ static int open_data(server *s)
             rescore_failed(s, had ? &was : NULL);
             return -1;
         }
-        fprintf(stderr, SERVER_NAME ": rescored %" PRIu64 " events under %s; the data directory "
+        fprintf(stderr, SERVER_NAME ": rescored %" PRIu64 " event%s under %s; the data directory "
                 "is written under these rules now\n", civic_engine_event_count(s->engine),
+                civic_engine_event_count(s->engine) == 1 ? "" : "s",
                 s->opt.rules_path ? s->opt.rules_path : "the built-in rules");
     }
     return 0;
@@ -2325,8 +2331,9 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           err.message[0] ? err.message : "purge");
-    fprintf(stderr, SERVER_NAME ": purge before %s by %s: %" PRIu64 " events, %" PRIu64
-            " acts removed\n", v, rq->token ? rq->token->name : "-", rep.events, rep.acts);
+    fprintf(stderr, SERVER_NAME ": purge before %s by %s: %" PRIu64 " event%s, %" PRIu64
+            " act%s removed\n", v, rq->token ? rq->token->name : "-", rep.events,
+            rep.events == 1 ? "" : "s", rep.acts, rep.acts == 1 ? "" : "s");
     /* Removed for good before the answer: the journal holds the removed
      * events until a compaction rewrites both files, and a purge is what a
      * law asks of an office, so it does not wait for --compact-every.  The
@@ -4986,7 +4993,9 @@ static int serve(server *s, const char *cert, const char *key)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     printf(SERVER_NAME " listening on %s port %u (%" PRIu64 " events%s%s%s)\n", s->opt.bind,
            info ? info->port : s->opt.port, civic_engine_event_count(s->engine),
-           s->opt.data_dir ? ", durable" : "", cert ? ", https" : "",
+           !s->opt.data_dir ? "" : s->opt.sync_policy == CIVIC_SYNC_NONE
+                                 ? ", kept on disk, --sync none: not durable across a power loss"
+                                 : ", durable", cert ? ", https" : "",
            s->auth ? ", tokens" : ", no tokens");
     fflush(stdout);
     int sig = 0;

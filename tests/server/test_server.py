@@ -3363,6 +3363,30 @@ def test_start_without_threads(tmp):
                   % (k, n, " ".join(extra) or "--sync always", what, out[-300:]))
 
 
+def test_sync_none_is_not_called_durable(tmp):
+    """--sync none leaves the events to the system's write-back, which a
+    power loss may lose: the start line and /healthz called it durable as
+    --sync always; each policy's words, written by hand."""
+    for policy, durable, said in (("always", True, ", durable, no tokens)"),
+                                  ("group", True, ", durable, no tokens)"),
+                                  ("none", False, ", kept on disk, --sync none: not durable "
+                                                  "across a power loss, no tokens)")):
+        srv = Server(os.path.join(tmp, "sync-" + policy), ["--sync", policy]).start()
+        try:
+            status, h = srv.get("/healthz")
+            check(status == 200 and h.get("durable") is durable,
+                  "--sync %s: healthz durable %s: %s" % (policy, durable, h))
+            check(said in srv.output(), "--sync %s: the start line: %r" % (policy, srv.output()))
+        finally:
+            srv.stop()
+    srv = Server(None).start()
+    try:
+        _, h = srv.get("/healthz")
+        check(h.get("durable") is False, "no --data: not durable: %s" % h)
+    finally:
+        srv.stop()
+
+
 def test_start_out_of_memory(tmp):
     """Out of memory while libmicrohttpd starts (the last allocations before
     the listening line, failed each in turn) is said as such and exits 2,
@@ -4366,6 +4390,7 @@ def main():
         test_out_of_memory_after_a_write(tmp)
         test_out_of_memory_is_503(tmp)
         test_start_without_threads(tmp)
+        test_sync_none_is_not_called_durable(tmp)
         test_start_out_of_memory(tmp)
         test_limits()
         test_answer_budget()
