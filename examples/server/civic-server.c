@@ -4526,8 +4526,13 @@ static int open_resources(server *s)
     size_t at = 0; /* served as application/json: JSON it must be */
     if (s->openapi && !json_valid(s->openapi, s->openapi_len, &at)) {
         bool bom = s->openapi_len >= 3 && memcmp(s->openapi, "\xEF\xBB\xBF", 3) == 0;
-        fprintf(stderr, SERVER_NAME ": --openapi %s: not JSON (at byte %zu%s)\n",
-                s->opt.openapi_path, at, bom ? ": a byte-order mark, which JSON sent over "
+        /* counted from 1, as the target's bytes are (at: the offset) */
+        char where[64];
+        if (!s->openapi_len) snprintf(where, sizeof(where), "an empty file");
+        else if (at >= s->openapi_len) snprintf(where, sizeof(where), "it ends before it is whole");
+        else snprintf(where, sizeof(where), "at byte %zu", at + 1);
+        fprintf(stderr, SERVER_NAME ": --openapi %s: not JSON (%s%s)\n",
+                s->opt.openapi_path, where, bom ? ": a byte-order mark, which JSON sent over "
                 "HTTP may not start with; remove it" : "");
         return 1;
     }
@@ -4770,8 +4775,8 @@ static int daemon_failed(const server *s, int err)
     const char *why = s->mhd_log.kept[0] ? s->mhd_log.kept : "libmicrohttpd gave no reason";
     fprintf(stderr, SERVER_NAME ": cannot start the HTTP service on %s port %u: %s%s\n",
             s->opt.bind, s->opt.port, why,
-            s->opt.tls_cert ? " (with --tls-cert, most often a certificate or key it cannot read)"
-                            : "");
+            s->opt.tls_cert && !strstr(why, "do not match")
+                ? " (with --tls-cert, most often a certificate or key it cannot read)" : "");
     return 1;
 }
 

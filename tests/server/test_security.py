@@ -1049,13 +1049,15 @@ def test_command_line(tmp):
     missing = os.path.join(tmp, "nonexistent", "x")
     # a document served as JSON must be JSON: refused at start-up, naming
     # where it is not (it was served as given, YAML say, to every client)
-    for text, where in (("openapi: 3.1.0\n", "byte 0)"), ('{"openapi": "3.1.0",}', "byte 20)"),
-                        ("", "byte 0)"), ('\ufeff{"openapi": "3.1.0"}', "byte 0: a byte-order mark")):
+    # (bytes counted from 1, as a request target's are: they were from 0)
+    for text, where in (("openapi: 3.1.0\n", "at byte 1)"), ('{"openapi": "3.1.0",}', "at byte 21)"),
+                        ("", "an empty file)"), ('{"openapi": "3.1.0"', "it ends before it is whole)"),
+                        ('\ufeff{"openapi": "3.1.0"}', "at byte 1: a byte-order mark")):
         notjson = os.path.join(tmp, "notjson")
         with open(notjson, "w", encoding="utf-8") as f:
             f.write(text)
         rc, out, err = run("--port", "0", "--openapi", notjson)
-        check(rc == 1 and "--openapi %s: not JSON (at %s" % (notjson, where) in err
+        check(rc == 1 and "--openapi %s: not JSON (%s" % (notjson, where) in err
               and "listening" not in out,
               "--openapi %r: refused at start-up, exit 1 (%s, %r)" % (text, rc, err[:200]))
     for args in (["--tls-cert", missing, "--tls-key", readable],
