@@ -82,7 +82,7 @@ from collections import namedtuple as _namedtuple
 from collections.abc import Mapping as _Mapping
 from ctypes import byref as _byref, c_int64 as _c_int64, c_size_t as _c_size_t
 from ctypes import addressof as _addressof, create_string_buffer as _create_string_buffer
-from dataclasses import dataclass as _dataclass, field as _field, fields as _dataclass_fields
+from dataclasses import dataclass as _dataclass, field as _field
 from typing import Any as _Any, Dict as _Dict, IO as _IO, Iterable as _Iterable, \
     Iterator as _Iterator, List as _List, Optional as _Optional, Tuple as _Tuple, \
     TypeVar as _TypeVar, Union as _Union
@@ -1807,8 +1807,10 @@ class Entry:
     escalated: bool
     affects: str                    # "both", "score", "balance"; "" if not a rule event
     utc_offset: int = _field(default=0, repr=False, compare=False)  # the scheme's, seconds
-    # eff and to_balance: compared only when both sides hold one (__eq__),
-    # so that an Entry built with 1.0's fields still equals the engine's
+    # eff and to_balance are not compared (nor hashed): an Entry built with
+    # 1.0's fields, which has neither, still equals the engine's, and
+    # equality stays an equivalence (they follow from the ts, the rule's
+    # version, counted and floored, which are compared)
     eff: _Optional[int] = _field(default=None, compare=False)
     from_: _Optional[int] = None
     act: _Optional[str] = None
@@ -1820,18 +1822,6 @@ class Entry:
     to_balance: _Optional[_decimal.Decimal] = _field(default=None, compare=False)
     corrected: _Optional[int] = None
     spec_version: int = _field(default=1, repr=False, compare=False)
-
-    def __eq__(self, other):
-        """Every field but utc_offset and spec_version; eff and to_balance
-        only where both entries hold one (1.0's Entry had neither: one built
-        with 1.0's fields equals the engine's).  The hash leaves those two
-        out, so equal entries hash alike."""
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (all(getattr(self, f.name) == getattr(other, f.name)
-                    for f in _dataclass_fields(self) if f.compare) and
-                all(a is None or b is None or a == b
-                    for a, b in ((self.eff, other.eff), (self.to_balance, other.to_balance))))
 
     @property
     def version_from(self) -> _Optional[int]:
