@@ -626,7 +626,8 @@ static void value_as_sent(const request *rq, const char *name, const char *v, si
     shown[len] = '\0';
 }
 
-static void logged_params(buf *out, const char *p, size_t n, const char *seps);
+static void logged_params(buf *out, const char *p, size_t n, const char *seps,
+                          bool first_named, bool named);
 
 /* Bytes of a bad time's reason: the value shown (60 bytes at most), the
  * forms and the library's hint (about 60). */
@@ -670,7 +671,7 @@ static int parse_time_arg(server *s, request *rq, const char *name, const char *
         /* "as_of=2025-12-31;password=x": a client that ends parameters with
          * ';' (as the access log reads them) sent a credential inside the
          * value; the reason hides it as the log does */
-        logged_params(&hidden, sent, len, ";");
+        logged_params(&hidden, sent, len, ";", false, true);
         buf_put(&hidden, "", 1);
         if (!hidden.oom) sent = hidden.p;
     }
@@ -865,7 +866,7 @@ static enum MHD_Result send_bad_uint(struct MHD_Connection *c, request *rq, cons
     buf hidden = { 0 };
     if (sent) {
         value_as_sent(rq, name, v ? v : "", len, sent);
-        logged_params(&hidden, sent, len, ";");
+        logged_params(&hidden, sent, len, ";", false, true);
         buf_put(&hidden, "", 1);
     }
     const char *shown = sent && !hidden.oom ? hidden.p : "";
@@ -2369,7 +2370,7 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
         hints_not_a_list(s->rules, rq->id, '"', told, sizeof(told));
         /* "dishonest;password=x": hidden as the access log hides it */
         buf hidden = { 0 };
-        logged_params(&hidden, rq->id, strlen(rq->id), ";");
+        logged_params(&hidden, rq->id, strlen(rq->id), ";", false, true);
         buf_put(&hidden, "", 1);
         const char *name = hidden.oom ? "" : hidden.p;
         snprintf(reason, sizeof(reason), "\"%.*s\"%s", shown_bytes(name, 128), name, told);
@@ -3822,14 +3823,23 @@ static bool secret_param(const char *name, size_t n)
  * carries a credential's name=value inside it, after a separator a client
  * meant as one ("as_of=2025-12-31%3Bpassword%3Dx", "...%26password=x",
  * "...,password=x", "...|password=x"). */
-static size_t secret_from(const char *s, size_t n)
+static size_t secret_from(const char *s, size_t n, bool named)
 {
+    size_t start = named ? 0 : SIZE_MAX; /* where a name begins; SIZE_MAX: none */
     for (size_t i = 0; i < n; i++) {
-        size_t eq = s[i] == '=' ? 1
-                    : s[i] == '%' && i + 2 < n && s[i + 1] == '3' && (s[i + 2] | 0x20) == 'd' ? 3
-                                                                                               : 0;
-        if (eq && secret_param(s, i)) return i + eq;
-        if (eq) i += eq - 1;
+        bool pct = s[i] == '%' && i + 2 < n && s[i + 1] >= '2' && s[i + 1] <= '7';
+        int code = pct ? (s[i + 1] - '0') << 4 | hex_digit(s[i + 2]) : s[i];
+        size_t width = pct && hex_digit(s[i + 2]) >= 0 ? 3 : 1;
+        if (width == 1 && s[i] == '%') code = '%';
+        if (code == ';' || code == '&' || code == ',' || code == '|') {
+            start = i + width; /* a name may follow a separator a client meant as one */
+        } else if (code == '=') {
+            if (start != SIZE_MAX && secret_param(s + start, i - start)) return i + width;
+            start = SIZE_MAX; /* a value: "group=keyboard%3Dx" names no credential */
+        } else {
+            continue;
+        }
+        i += width - 1;
     }
     return n;
 }
@@ -3838,12 +3848,17 @@ static size_t secret_from(const char *s, size_t n)
  * each with what follows a credential's name and '=' REDACTED
  * (secret_from), the others as sent.  Reasons that quote a value hide
  * credentials in it so too, the log and the answer alike. */
-static void logged_params(buf *out, const char *p, size_t n, const char *seps)
+static void logged_params(buf *out, const char *p, size_t n, const char *seps, bool first_named,
+                          bool named)
 {
     for (size_t i = 0; i <= n;) {
         size_t len = 0;
         while (i + len < n && !strchr(seps, p[i + len])) len++;
-        size_t shown = secret_from(p + i, len);
+        /* a piece begins with a parameter's name (first_named for the first,
+         * named for the others); a value, or a path's segment, names a
+         * credential only after a separator inside it ("a%3Bpassword%3Dx",
+         * not "author=bob") */
+        size_t shown = secret_from(p + i, len, i == 0 ? first_named : named);
         buf_put(out, p + i, shown);
         if (shown < len) buf_puts(out, "REDACTED");
         if (i + len < n) buf_put(out, p + i + len, 1);
@@ -3868,11 +3883,11 @@ static void logged_target(buf *out, const char *uri)
         uri = at;
     }
     size_t path = strcspn(uri, "?#"), bare = strcspn(uri, ";?#");
-    logged_params(out, uri, bare, "/"); /* "/lists/a%3Bpassword%3Dx" */
-    if (bare < path) logged_params(out, uri + bare, path - bare, ";/");
+    logged_params(out, uri, bare, "/", false, false); /* "/lists/a%3Bpassword%3Dx" */
+    if (bare < path) logged_params(out, uri + bare, path - bare, ";/", true, true);
     if (uri[path]) {
         buf_put(out, uri + path, 1);
-        logged_params(out, uri + path + 1, strlen(uri + path + 1), "&;#");
+        logged_params(out, uri + path + 1, strlen(uri + path + 1), "&;#", true, true);
     }
 }
 

@@ -2184,8 +2184,19 @@ def test_reasons_and_log_agree(tmp):
             reasons.append((target, status, strict_json(data).get("reason", "")))
         status, _, data = srv.raw("GET", "/rank?as_of=2025-12-31;x=1", token=tok("reader"))
         plain = strict_json(data).get("reason", "")
+        # a credential's word inside an id, a list's name or a value, with no
+        # separator before it, is no credential's name: kept whole (it was
+        # hidden: "/subjects/author=REDACTED", "monkey=REDACTED")
+        ordinary = {}
+        for target in ("/subjects/author=bob", "/lists/monkey=banana",
+                       "/rank?group=keyboard%3Dx"):
+            status, _, data = srv.raw("GET", target, token=tok("reader"))
+            ordinary[target] = (status, strict_json(data).get("reason", "") if data else "")
     finally:
         srv.stop()
+    check(ordinary["/lists/monkey=banana"][0] == 404
+          and ordinary["/lists/monkey=banana"][1].startswith('"monkey=banana" is neither'),
+          "a list's name with a credential's word inside is quoted whole: %r" % ordinary)
     for target, status, reason in reasons:
         check(status in (400, 404) and "pw-secret" not in reason and "password=REDACTED" in reason,
               "%s: the reason hides the credential: %d %r" % (target, status, reason))
@@ -2198,8 +2209,10 @@ def test_reasons_and_log_agree(tmp):
           and "/rank?as_of=2025-12-31%3Bpassword%3DREDACTED" in paths
           and "/rank?as_of=2025-12-31%26password=REDACTED" in paths
           and "/rank?as_of=2025-12-31|password=REDACTED" in paths
-          and "/rank?as_of=2025-12-31;x=1" in paths,
-          "the access log hides what the reasons hide: %r" % paths)
+          and "/rank?as_of=2025-12-31;x=1" in paths
+          and "/subjects/author=bob" in paths and "/lists/monkey=banana" in paths
+          and "/rank?group=keyboard%3Dx" in paths,
+          "the access log hides what the reasons hide, and nothing else: %r" % paths)
 
 
 def wait_for_line(log, needle, seconds=10):
