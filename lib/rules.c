@@ -1562,12 +1562,13 @@ static int rule_key(builder *b, civic_rule *rule, rule_extra *x, int k,
     if (!is_false || k == RK_FREEZE || k == RK_RECOUNT)
         return civic__rb_rule_pair(b, rule, x, k, v, err);
     if (!change) {
-        char at[CIVIC_CODE_BYTES_MAX + 3]; /* the code, quoted when it holds a '.' */
-        const char *q = strchr(rule->code, '.') ? "\"" : "";
-        snprintf(at, sizeof(at), "%s%s%s", q, rule->code, q);
+        char table[CIVIC_CODE_BYTES_MAX + 16], change_table[CIVIC_CODE_BYTES_MAX + 24];
+        civic__rb_header_of(table, sizeof(table), "rule", rule->code, x->bare_dotted, NULL);
+        civic__rb_header_of(change_table, sizeof(change_table), "rule", rule->code,
+                            x->bare_dotted, ".change"); /* the tables as written */
         char removes[320];
-        snprintf(removes, sizeof(removes), "'%s = false' removes a key in a [[rule.%s.change]]; "
-                 "in [rule.%s] leave the key out", rule_keys_list[k], at, at);
+        snprintf(removes, sizeof(removes), "'%s = false' removes a key in a %s; in %s leave the "
+                 "key out", rule_keys_list[k], change_table, table);
         return civic__rb_at(err, p, removes);
     }
     if (!((RK_REMOVABLE >> k) & 1u)) {

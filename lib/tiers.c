@@ -542,10 +542,10 @@ static int tier_levels(builder *b, uint32_t ti, civic_error *err)
     civic_tier *t = &r->tiers[ti];
     uint32_t want = t->level_count;
     if (want == 0) {
-        char msg[CIVIC_CODE_BYTES_MAX + 64];
-        const char *q = strchr(t->name, '.') ? "\"" : ""; /* [[tier."a.b".level]] */
-        snprintf(msg, sizeof(msg), "a tier needs at least one [[tier.%s%s%s.level]]", q, t->name,
-                 q);
+        char level[CIVIC_CODE_BYTES_MAX + 24], msg[CIVIC_CODE_BYTES_MAX + 64];
+        civic__rb_header_of(level, sizeof(level), "tier", t->name, b->tx[ti].bare_dotted,
+                            ".level"); /* as the tier's header was written */
+        snprintf(msg, sizeof(msg), "a tier needs at least one %s", level);
         return civic__rb_at(err, b->tx[ti].header, msg);
     }
     t->levels = civic__calloc(&r->alc, want, sizeof(civic_level));

@@ -208,6 +208,12 @@ static void change_checks_name_line_and_column(void **state)
              "in a [[rule.\"a.b\".change]]; in [rule.\"a.b\"] leave the key out");
     fails_at(G1 "[rule.a]\npoints = 1\n[tier.stars]\nrules = \"a\"\n", 5, 2,
              "a tier needs at least one [[tier.stars.level]]");
+    /* a dotted name written bare stays bare, as the other messages of the
+     * table write it */
+    fails_at(G1 "[rule.a.b]\npoints = 1\ncap = false\n", 5, 7,
+             "in a [[rule.a.b.change]]; in [rule.a.b] leave the key out");
+    fails_at(G1 "[rule.a]\npoints = 1\n[tier.x.y]\nrules = \"a\"\n", 5, 2,
+             "a tier needs at least one [[tier.x.y.level]]");
     /* a misspelt rule: the one it most likely is, beside the order (only
      * the rules before it are known: the change may be of a later one) */
     fails_at(G1 "[rule.illegal_parking]\npoints = 1\n[[rule.ilegal_parking.change]]\n"
