@@ -299,8 +299,7 @@ static void grade_not_a_list(const civic_rules *rules, size_t g, bool other_case
                                 "json";
     if (other_case && on)
         snprintf(out, n, " is neither a flag nor a measure of the scheme (the grade '%s', in "
-                 "those letters, is listed through a measure on it: measures on it: %s)",
-                 grade, names);
+                 "those letters, is listed through a measure on it: %s)", grade, names);
     else if (other_case)
         snprintf(out, n, " is neither a flag nor a measure of the scheme (the grade '%s', in "
                  "those letters, is no list, and no measure of the scheme is on it: %s; "

@@ -1070,12 +1070,11 @@ void hints_not_a_list(const civic_rules *rules, const char *name, char quote, ch
     if (other_case) {
         char how[HINTS_LIST_NAMES_BYTES + 64];
         if (list_names(rules, tier, names, sizeof(names)))
-            snprintf(how, sizeof(how), "measures on it: %s", names);
+            snprintf(how, sizeof(how), ": %s", names);
         else
-            snprintf(how, sizeof(how), "the scheme has none");
+            snprintf(how, sizeof(how), ", and the scheme has none");
         snprintf(out, n, " is neither a flag nor a measure of the scheme (the tier %c%s%c, in "
-                 "those letters, is listed through a measure on it: %s)", quote, tier, quote,
-                 how);
+                 "those letters, is listed through a measure on it%s)", quote, tier, quote, how);
         return;
     }
     if (tier) {

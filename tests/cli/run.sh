@@ -364,7 +364,7 @@ if [ $rc -eq 1 ] && grep -qF "'dishonset' is neither a flag nor a measure of the
 list_refused "$T/tier-measures.toml" volunteer_star "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (measures on it: rebate; bus_pass)" "--list of a tier, its measures named"
 list_refused "$T/tier-lists.toml" volunteer_star "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (a [measure.CODE] with tier = \"volunteer_star\" and a min_level), and the scheme has none (lists: dishonest)" "--list of a tier without measures"
 # a tier's name in other letters: that tier, as the scheme writes it
-list_refused "$T/tier-measures.toml" Volunteer_Star "civic-score: --list: 'Volunteer_Star' is neither a flag nor a measure of the scheme (the tier 'volunteer_star', in those letters, is listed through a measure on it: measures on it: rebate; bus_pass)" "--list of a tier in capitals"
+list_refused "$T/tier-measures.toml" Volunteer_Star "civic-score: --list: 'Volunteer_Star' is neither a flag nor a measure of the scheme (the tier 'volunteer_star', in those letters, is listed through a measure on it: rebate; bus_pass)" "--list of a tier in capitals"
 # a grade is no list either: it is listed through a measure on it, when the
 # scheme has one (in other letters: that grade, as the scheme writes it);
 # else the grade column shows it (it got the list of lists only)
@@ -375,7 +375,7 @@ list_refused "$T/tier-measures.toml" Volunteer_Star "civic-score: --list: 'Volun
 } >"$T/grade-measures.toml"
 list_refused "$T/grade-measures.toml" AAA "civic-score: --list: 'AAA' is a grade, not a flag nor a measure: a grade is listed through a measure on it (measures on it: priority; no_deposit)" "--list of a grade, its measures named"
 list_refused "$T/grade-measures.toml" AA "civic-score: --list: 'AA' is a grade, not a flag nor a measure: a grade is listed through a measure on it (measures on it: priority)" "--list of a grade, its one measure named"
-list_refused "$T/grade-measures.toml" aaa "civic-score: --list: 'aaa' is neither a flag nor a measure of the scheme (the grade 'AAA', in those letters, is listed through a measure on it: measures on it: priority; no_deposit)" "--list of a grade in other letters"
+list_refused "$T/grade-measures.toml" aaa "civic-score: --list: 'aaa' is neither a flag nor a measure of the scheme (the grade 'AAA', in those letters, is listed through a measure on it: priority; no_deposit)" "--list of a grade in other letters"
 list_refused "$T/grade-measures.toml" B "civic-score: --list: 'B' is a grade, not a flag nor a measure: grades are not lists, and no measure of the scheme is on it (each subject's grade is the grade column of --format csv or json; a [measure.CODE] with grades = \"B\" would list its subjects; lists: dishonest; priority; no_deposit)" "--list of a grade no measure is on"
 list_refused $D/rules.toml AAA "civic-score: --list: 'AAA' is a grade, not a flag nor a measure: grades are not lists, and no measure of the scheme is on it (each subject's grade is the grade column of --format csv or json; a [measure.CODE] with grades = \"AAA\" would list its subjects; lists: dishonest)" "--list of a grade, a scheme without measures"
 # a rule's code is no list: the list of the flag it sets, or that it sets none
