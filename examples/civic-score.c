@@ -1572,7 +1572,7 @@ static bool line_set_equal(const line_set *a, const line_set *b)
 enum { WARN_LAST_MIN = HINT_LAST_MIN, WARN_RETAIN = HINT_RETAIN, WARN_UNSEEN = HINT_UNSEEN,
        WARN_GRADE = HINT_GRADE, WARN_CAP = HINT_CAP, WARN_CATEGORY = HINT_CATEGORY,
        WARN_CATEGORY_CODE = HINT_CATEGORY_CODE, WARN_COLUMN_QTY = HINT_SCHEME_KINDS, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KEY,
-       WARN_TS, WARN_AS_OF, WARN_KINDS };
+       WARN_TS, WARN_LATE_TS, WARN_AS_OF, WARN_KINDS };
 
 /* The rules use no version-2 key: a JSON Lines key spelling a field's name
  * in other letters is ignored by the load (as 1.0 ignored it), so warned of;
@@ -1598,7 +1598,7 @@ static void warn_print(void)
     static const char *const such[WARN_KINDS] = { "rules files", "rules", "names", "grades",
                                                   "caps", "categories", "categories",
                                                   "columns", "columns",
-                                                  "columns", "keys", "", "" };
+                                                  "columns", "keys", "", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;
         char more[80] = "";
@@ -1636,16 +1636,19 @@ static void warn_header(const char *label, const unsigned char *p, size_t n, boo
                    (void *)label);
 }
 
-/* The earliest ts of e's events, when before 1973-03-03 (hints_early_ts):
- * label names the input that holds it (NULL: unknown).  No count or line:
- * the events are not read again for them. */
-static void warn_early_ts(const civic_engine *e, const char *label)
+/* The earliest ts of e's events, when before 1973-03-03 (hints_early_ts),
+ * and the latest, when from 5138-11-16 on (hints_late_ts): early and late
+ * name the inputs that hold them (NULL: unknown).  No count or line: the
+ * events are not read again for them. */
+static void warn_ts(const civic_engine *e, const char *early, const char *late)
 {
-    int64_t first;
+    int64_t first, last;
     char text[HINTS_TIME_TEXT_BYTES];
-    if (civic_engine_time_range(e, &first, NULL) == CIVIC_OK &&
-        hints_early_ts(civic_engine_rules(e), first, text, sizeof(text)))
-        warn_note(WARN_TS, label, text);
+    if (civic_engine_time_range(e, &first, &last) != CIVIC_OK) return;
+    if (hints_early_ts(civic_engine_rules(e), first, text, sizeof(text)))
+        warn_note(WARN_TS, early, text);
+    if (hints_late_ts(civic_engine_rules(e), last, text, sizeof(text)))
+        warn_note(WARN_LATE_TS, late, text);
 }
 
 /* What in a rules file most likely does not do what was meant
@@ -3501,12 +3504,14 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
                         std ? CIVIC_FORMAT_AUTO : format_of_name(path));
         }
     }
-    const char *early = NULL; /* the input that brought the earliest ts, when early */
-    int64_t early_ts = 0;
+    /* the inputs that brought the earliest ts, when early, and the latest,
+     * when late */
+    const char *early = NULL, *late = NULL;
+    int64_t early_ts = 0, late_ts = 0;
     if (status == 0 && *next && o->lenient) {
         status = load_compared_leniently(o, rules, compare_rules, e, next,
                                          (const char *const *)bufs, lens, show_progress, skipped);
-        if (o->file_count == 1) early = o->files[0]; /* else none named */
+        if (o->file_count == 1) early = late = o->files[0]; /* else none named */
     } else {
         for (int i = 0; status == 0 && i < n; i++) {
             /* --compare: a file bad under either scheme is named by its first
@@ -3526,15 +3531,22 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             if (f->text) complain("%s", f->text); /* else said already (no memory to hold it) */
             free(now.text);
             free(then.text);
-            int64_t first; /* the earliest so far: of this input when it is earlier */
-            if (status == 0 && civic_engine_time_range(*e, &first, NULL) == CIVIC_OK &&
-                first < HINTS_SMALL_SECONDS && (!early || first < early_ts)) {
+            /* the earliest and latest so far: of this input when it is
+             * earlier (later) */
+            int64_t first, last;
+            if (status != 0 || civic_engine_time_range(*e, &first, &last) != CIVIC_OK) continue;
+            if (first < HINTS_SMALL_SECONDS && (!early || first < early_ts)) {
                 early = o->files[i];
                 early_ts = first;
             }
+            if (last >= HINTS_LATE_SECONDS && (!late || last > late_ts)) {
+                late = o->files[i];
+                late_ts = last;
+            }
         }
     }
-    if (status == 0) warn_early_ts(*e, early ? rules_shown(early) : NULL);
+    if (status == 0)
+        warn_ts(*e, early ? rules_shown(early) : NULL, late ? rules_shown(late) : NULL);
     for (int i = 0; bufs && i < n; i++) free(bufs[i]);
     free(bufs);
     free(lens);

@@ -472,15 +472,54 @@ static void time_text(const civic_rules *rules, int64_t t, char *buf, size_t siz
         snprintf(buf, size, "%" PRId64, t);
 }
 
+/* The warning of the earliest or latest ts held (which), t, past `bound`
+ * ("before 1973-03-03T09:46:40Z"), and what a time needs to be read as
+ * meant ("a date needs its dashes"), with what t most likely meant. */
+static void ts_warning(const civic_rules *rules, const char *which, int64_t t, const char *bound,
+                       const char *needs, const char *meant, char *buf, size_t size)
+{
+    char when[40];
+    time_text(rules, t, when, sizeof(when));
+    snprintf(buf, size, "the %s event's ts is %s (Unix seconds %" PRId64 "), %s: if it was "
+             "written as a bare integer, that is Unix seconds; %s (%s)", which, when, t, bound,
+             needs, meant);
+}
+
 bool hints_early_ts(const civic_rules *rules, int64_t first, char *buf, size_t size)
 {
     if (first >= HINTS_SMALL_SECONDS) return false;
-    char when[40], meant[80];
-    time_text(rules, first, when, sizeof(when));
+    char meant[80];
     hints_meant(rules, first, meant, sizeof(meant));
-    snprintf(buf, size, "the earliest event's ts is %s (Unix seconds %" PRId64 "), before "
-             "1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; "
-             "a date needs its dashes (%s)", when, first, meant);
+    ts_warning(rules, "earliest", first, "before 1973-03-03T09:46:40Z", "a date needs its dashes",
+               meant, buf, size);
+    return true;
+}
+
+/* What the ts secs (from HINTS_LATE_SECONDS) was most likely meant as,
+ * into buf: "2026-12-08T12:00:00" (twelve digits that read as
+ * YYYYMMDDHHMM, a date and time of 1900 or later, checked by the library
+ * as hints_meant checks a date), else "YYYY-MM-DDTHH:MM:SS". */
+static void late_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
+{
+    char when[24];
+    int64_t t;
+    snprintf(buf, size, "YYYY-MM-DDTHH:MM:SS");
+    if (secs >= INT64_C(190001010000) && secs <= INT64_C(999999999999)) {
+        snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:00", (int)(secs / 100000000),
+                 (int)(secs / 1000000 % 100), (int)(secs / 10000 % 100),
+                 (int)(secs / 100 % 100), (int)(secs % 100));
+        if (civic_rules_parse_time(rules, when, strlen(when), &t) == CIVIC_OK)
+            snprintf(buf, size, "%s", when);
+    }
+}
+
+bool hints_late_ts(const civic_rules *rules, int64_t last, char *buf, size_t size)
+{
+    if (last < HINTS_LATE_SECONDS) return false;
+    char meant[24];
+    late_meant(rules, last, meant, sizeof(meant));
+    ts_warning(rules, "latest", last, "after 5138-11-16T09:46:40Z",
+               "a date and time need their separators", meant, buf, size);
     return true;
 }
 

@@ -4,10 +4,12 @@
 ** reading the log a second time: a CSV header column most likely meant for
 ** qty, group or ref (ignored, as every other column), a JSON Lines key
 ** spelling a field's name in other letters (ignored under rules of version
-** 1), and a bare integer time before 1973-03-03 (Unix seconds, where a date
-** without dashes or a spreadsheet's day number was meant).  civic-score
-** and civic-server warn about them (civic-server of a batch's columns,
-** keys and early ts, and of an as_of or a before written so).
+** 1), a bare integer time before 1973-03-03 (Unix seconds, where a date
+** without dashes or a spreadsheet's day number was meant), and a ts from
+** 5138-11-16 on (Unix seconds of twelve digits, where a date and time
+** without separators, YYYYMMDDHHMM, was meant).  civic-score and
+** civic-server warn about them (civic-server of a batch's columns, keys
+** and early or late ts, and of an as_of or a before written so).
 **
 ** It reads no records: the header, or a JSON Lines log's first line, is one
 ** line civic-score has read already (the first bytes of a file or of
@@ -118,6 +120,13 @@ const char *hints_field_without(int k);
  * date without dashes or a spreadsheet's day number was meant). */
 #define HINTS_SMALL_SECONDS 100000000
 
+/* From 5138-11-16T09:46:40Z: a ts of twelve digits or more as Unix
+ * seconds, most likely a date and time written without separators
+ * (YYYYMMDDHHMM: 202612081200 is 8390-07-10T05:40:00Z as seconds).  The
+ * library refuses a ts past the year 9999 (253402300799), fourteen digits
+ * YYYYMMDDHHMMSS among them. */
+#define HINTS_LATE_SECONDS INT64_C(100000000000)
+
 /* Whether t[0..n) is a bare integer (an optional '-', digits) whose value
  * is below HINTS_SMALL_SECONDS, whatever its leading zeros; *secs set when
  * so. */
@@ -138,6 +147,14 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
  * (Unix seconds 20251205), before 1973-03-03T09:46:40Z: ... a date needs
  * its dashes (2025-12-05)"); false, buf untouched, when it is not.
  *
+ * hints_late_ts: its mirror, when `last`, the latest ts of the events held,
+ * is HINTS_LATE_SECONDS or later ("the latest event's ts is
+ * 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), after
+ * 5138-11-16T09:46:40Z: ... a date and time need their separators
+ * (2026-12-08T12:00:00)": twelve digits that read as YYYYMMDDHHMM, a date
+ * and time of 1900 or later, else "YYYY-MM-DDTHH:MM:SS"); false, buf
+ * untouched, when it is not.
+ *
  * hints_small_time: when the time text[0..n), given as `what` (civic-score's
  * "--as-of", civic-server's "as_of=" or "before=", written just before
  * it), is a bare integer below 100000000 (hints_small_seconds): "--as-of
@@ -150,6 +167,7 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
 #define HINTS_TIME_TEXT_BYTES 320
 #define HINTS_TIME_GIVEN_BYTES 21
 bool hints_early_ts(const civic_rules *rules, int64_t first, char *buf, size_t size);
+bool hints_late_ts(const civic_rules *rules, int64_t last, char *buf, size_t size);
 bool hints_small_time(const civic_rules *rules, const char *what, const char *text, size_t n,
                       char *buf, size_t size);
 

@@ -1728,6 +1728,35 @@ printf 'id,subject,type,ts\ne1,r1,volunteer_hour,100000000\ne2,r1,volunteer_hour
 warns large-ts 0 "" -- "$T/big.csv"
 printf 'id,subject,type,ts\ne1,r1,volunteer_hour,99999999\n' >"$T/big.csv"
 warns below-limit-ts 1 "(Unix seconds 99999999)" -- "$T/big.csv"
+# its mirror: a ts of twelve digits or more is Unix seconds from
+# 5138-11-16T09:46:40Z on, most likely a date and time written without
+# separators (YYYYMMDDHHMM); the latest event's is named, by the input that
+# brought it, with the date and time it likely was (by hand, Python's
+# datetime: 202612081200 s is 8390-07-10T05:40:00Z, 13:40 at +08:00;
+# 190001010000 s is 7990-11-23T02:20:00+08:00; 202612082400 s is
+# 8390-07-10T14:00:00+08:00, and 24:00 no time of day)
+LATE="after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date and time need their separators"
+printf 'id,ts,subject,type\n1,202612081200,alice,volunteer_hour\n' >"$T/twelve.csv"
+warns late-ts 1 "^civic-score: warning: $T/twelve.csv: the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), $LATE (2026-12-08T12:00:00)$" -- "$T/twelve.csv"
+if grep -q '^"community" scheme, as of 8390-07-10T13:40:00+08:00: 1 subject$' "$T/out"; then ok; else bad "late-ts: the answer: $(cat "$T/out")"; fi
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":190001010000}\n' >"$T/twelve.jsonl"
+warns late-ts-jsonl 1 "^civic-score: warning: $T/twelve.jsonl: the latest event's ts is 7990-11-23T02:20:00+08:00 (Unix seconds 190001010000), $LATE (1900-01-01T00:00:00)$" -- "$T/twelve.jsonl"
+"$CLI" - <"$T/twelve.csv" >"$T/out" 2>"$T/err"
+if grep -q "^civic-score: warning: <stdin>: the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200)" "$T/err"; then ok; else bad "late-ts stdin: $(cat "$T/err")"; fi
+# two inputs: the one that holds the latest is named (the first that does)
+warns late-ts-second 1 "^civic-score: warning: $T/twelve.csv: the latest event's ts is 8390-07-10T13:40:00+08:00" -- "$T/late.csv" "$T/twelve.csv" "$T/late.csv" "$T/twelve.jsonl"
+printf 'id,subject,type,ts\ne7,r1,volunteer_hour,202612082400\n' >"$T/later.csv"
+warns late-ts-later 1 "^civic-score: warning: $T/later.csv: the latest event's ts is 8390-07-10T14:00:00+08:00 (Unix seconds 202612082400), $LATE (YYYY-MM-DDTHH:MM:SS)$" -- "$T/twelve.csv" "$T/later.csv"
+warns late-ts-compare 1 "^civic-score: warning: $T/twelve.csv: the latest event's ts is 8390-07-10T13:40:00+08:00" -- --compare lib/default_rules.toml "$T/twelve.csv"
+warns late-ts-compare-lenient 1 "^civic-score: warning: $T/twelve.csv: the latest event's ts is 8390-07-10T13:40:00+08:00" -- --compare lib/default_rules.toml --lenient "$T/twelve.csv"
+# a year before 1900, or no date: the form to write (100000000000 s is
+# 5138-11-16T17:46:40+08:00); with an early ts too, both, the earliest first
+printf 'id,subject,type,ts\ne1,r1,volunteer_hour,100000000000\ne2,r1,volunteer_hour,20250304\n' >"$T/both.csv"
+warns late-and-early-ts 2 "^civic-score: warning: $T/both.csv: the latest event's ts is 5138-11-16T17:46:40+08:00 (Unix seconds 100000000000), $LATE (YYYY-MM-DDTHH:MM:SS)$" -- "$T/both.csv"
+if head -1 "$T/err" | grep -q "^civic-score: warning: $T/both.csv: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304)"; then ok; else bad "late-and-early-ts: $(cat "$T/err")"; fi
+# eleven digits: no warning (99999999999 is 5138-11-16T09:46:39Z)
+printf 'id,subject,type,ts\ne1,r1,volunteer_hour,99999999999\n' >"$T/big.csv"
+warns below-late-ts 0 "" -- "$T/big.csv"
 # -t given so
 warns small-as-of 1 "^civic-score: warning: --as-of 20250304 is Unix seconds: 1970-08-23T17:05:04+08:00; a date needs its dashes (2025-03-04)$" -- -t 20250304 "$T/late.csv"
 warns small-as-of-day 1 "^civic-score: warning: --as-of 45000 is Unix seconds: 1970-01-01T20:30:00+08:00; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -t 45000 "$T/late.csv"
