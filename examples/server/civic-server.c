@@ -181,10 +181,12 @@ typedef struct mhd_log {
  * a log of their own (one route), which a compaction that succeeds ends:
  * with --compact-every 1 on a full disk the timer wrote a line a second. */
 enum { REFUSED_EVENTS, REFUSED_PURGE, REFUSED_ROUTES };
+#define REFUSED_SLOTS 3 /* a route's (REFUSED_*) or a kind of date's (WARNED_*) */
+_Static_assert((int)REFUSED_ROUTES <= REFUSED_SLOTS, "a refused_log holds a count per route");
 typedef struct refused_log {
     pthread_mutex_t mutex;
-    int64_t said_us[REFUSED_ROUTES]; /* when each route's last refusal was said; 0: none */
-    uint64_t unsaid[REFUSED_ROUTES]; /* its refusals not said since */
+    int64_t said_us[REFUSED_SLOTS];  /* when each route's last refusal was said; 0: none */
+    uint64_t unsaid[REFUSED_SLOTS];  /* its refusals not said since */
     bool failing;                    /* a write refused since one last went through */
     bool told;                       /* ... and one of them was said */
     bool fresh;                      /* "writes go through again" said, no refusal since */
@@ -203,15 +205,15 @@ static const refused_words WRITE_WORDS = {
 static const refused_words COMPACT_WORDS = {
     "failed", "compactions succeed again", "failed compaction"
 };
-/* The warnings of a batch that moves the earliest ts held before 1973 or
- * the latest past the clock (early_warning, future_warning), said on
- * standard error as failed compactions are: at most one a minute of each
- * kind, the others counted and the count said with the next one shown, or
- * at the stop.  The answer's `warning` says it every time.  (A client
+/* The warnings of a batch that moves the earliest ts held before 1973, or
+ * the latest past the clock or to 5138 or later (early_warning,
+ * future_warning, late_warning), said on standard error as failed
+ * compactions are: at most one a minute of each kind, the others counted
+ * and the count said with the next one shown, or at the stop.  The answer's `warning` says it every time.  (A client
  * posting batches of Unix seconds 20251205, 20251206, ... wrote a line a
  * batch.) */
-enum { WARNED_EARLY, WARNED_FUTURE, WARNED_KINDS };
-_Static_assert((int)WARNED_KINDS <= (int)REFUSED_ROUTES, "a refused_log holds a count per kind");
+enum { WARNED_EARLY, WARNED_FUTURE, WARNED_LATE, WARNED_KINDS };
+_Static_assert((int)WARNED_KINDS <= REFUSED_SLOTS, "a refused_log holds a count per kind");
 static const refused_words DATE_WORDS = {
     "of this kind", NULL, "date warning"
 };
@@ -282,7 +284,7 @@ typedef struct server {
     mhd_log mhd_log;
     refused_log refused_log;
     refused_log compact_log;   /* failed compactions (route 0): see refused_log */
-    refused_log dates_log;     /* early and far-future dates (WARNED_*): see DATE_WORDS */
+    refused_log dates_log;     /* early, far-future and late dates (WARNED_*): see DATE_WORDS */
     civic_rules *rules;
     civic_engine *engine;
     char snapshot_path[PATH_BYTES_MAX];
@@ -1114,7 +1116,7 @@ static void say_again(refused_log *l, const refused_words *w)
     int64_t now = now_us();
     if (l->failing && l->told && (!l->over_us || now - l->over_us >= REFUSED_EVERY_US)) {
         uint64_t n = 0;
-        for (int r = 0; r < REFUSED_ROUTES; r++) {
+        for (int r = 0; r < REFUSED_SLOTS; r++) {
             n += l->unsaid[r];
             l->unsaid[r] = 0;
         }
@@ -1135,7 +1137,7 @@ static void refused_flush(refused_log *l, const refused_words *w)
 {
     pthread_mutex_lock(&l->mutex);
     uint64_t n = 0;
-    for (int r = 0; r < REFUSED_ROUTES; r++) {
+    for (int r = 0; r < REFUSED_SLOTS; r++) {
         n += l->unsaid[r];
         l->unsaid[r] = 0;
     }
@@ -1215,10 +1217,10 @@ static void say_content_type(civic_error *err, bool array)
 /* The warnings of a batch's log (log_warnings): at most HINT_FIELDS, a
  * CSV column for each of qty, group and ref, or a JSON Lines key. */
 #define LOG_WARNING_BYTES (HINT_FIELDS * (2u + HINTS_LOG_TEXT_BYTES))
-/* The answer's `warning`: a future date's, an early one's (early_warning),
- * the log's and a body sent by curl -d's (CURL_DATA_WARNING), those that
- * are, "; " between them. */
-#define BATCH_WARNING_BYTES (FUTURE_WARNING_BYTES + 2u + HINTS_TIME_TEXT_BYTES + \
+/* The answer's `warning`: a future date's, an early and a late one's
+ * (early_warning, late_warning), the log's and a body sent by curl -d's
+ * (CURL_DATA_WARNING), those that are, "; " between them. */
+#define BATCH_WARNING_BYTES (FUTURE_WARNING_BYTES + 2u * (2u + HINTS_TIME_TEXT_BYTES) + \
                              LOG_WARNING_BYTES + 2u + sizeof(CURL_DATA_WARNING))
 
 /* After a batch was applied: the warning of an event dated past the clock
@@ -1256,6 +1258,15 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
     say_limited(&s->dates_log, &DATE_WORDS, WARNED_FUTURE, "warning: POST /events", w, false);
 }
 
+/* A date's warning `text` (kind: WARNED_*) appended to the answer's w after
+ * "; " when it holds one already, and said on standard error (DATE_WORDS). */
+static void date_warning(server *s, int kind, const char *text, char *w, size_t n)
+{
+    size_t used = strlen(w);
+    snprintf(w + used, n - used, "%s%s", used ? "; " : "", text);
+    say_limited(&s->dates_log, &DATE_WORDS, kind, "warning: POST /events", text, false);
+}
+
 /* After a batch was applied: the warning of an event dated before
  * 1973-03-03, a ts most likely written as a bare integer where a date
  * without dashes (20251205) or a spreadsheet's day number was meant
@@ -1270,9 +1281,23 @@ static void early_warning(server *s, bool had, int64_t before, int64_t after, ch
     char text[HINTS_TIME_TEXT_BYTES];
     if ((had && after >= before) || !hints_early_ts(s->rules, after, text, sizeof(text)))
         return;
-    size_t used = strlen(w);
-    snprintf(w + used, n - used, "%s%s", used ? "; " : "", text);
-    say_limited(&s->dates_log, &DATE_WORDS, WARNED_EARLY, "warning: POST /events", text, false);
+    date_warning(s, WARNED_EARLY, text, w, n);
+}
+
+/* Its mirror: the warning of an event dated from 5138-11-16 on, a ts of
+ * twelve digits most likely written as a bare integer where a date and
+ * time without separators (202612081200) was meant (hints_late_ts),
+ * appended to w after "; " when w holds a warning already; nothing when
+ * the batch did not move the latest ts held (had, before: the latest held
+ * before it; after: once it was applied).  Such a date is past the clock
+ * too: future_warning says what it does to the default as_of, this what
+ * it most likely was. */
+static void late_warning(server *s, bool had, int64_t before, int64_t after, char *w, size_t n)
+{
+    char text[HINTS_TIME_TEXT_BYTES];
+    if ((had && after <= before) || !hints_late_ts(s->rules, after, text, sizeof(text)))
+        return;
+    date_warning(s, WARNED_LATE, text, w, n);
 }
 
 /* The `warning` of a batch being made (w, n bytes) and the service. */
@@ -1444,10 +1469,12 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     pthread_rwlock_wrlock(&s->page_lock);
     s->page_writes++;
     int64_t before = default_as_of(s, false), first_before = 0, first_after = 0;
-    bool had = civic_engine_time_range(s->engine, &first_before, NULL) == CIVIC_OK;
+    int64_t last_before = 0, last_after = 0;
+    bool had = civic_engine_time_range(s->engine, &first_before, &last_before) == CIVIC_OK;
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     int64_t after = rc == CIVIC_OK ? default_as_of(s, false) : before;
-    bool has = rc == CIVIC_OK && civic_engine_time_range(s->engine, &first_after, NULL) == CIVIC_OK;
+    bool has = rc == CIVIC_OK &&
+               civic_engine_time_range(s->engine, &first_after, &last_after) == CIVIC_OK;
     pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */
         /* the body read again holds memory as the load did: within the body
@@ -1480,6 +1507,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     warning[0] = '\0';
     if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));
     if (has) early_warning(s, had, first_before, first_after, warning, sizeof(warning));
+    if (has) late_warning(s, had, last_before, last_after, warning, sizeof(warning));
     if (rc == CIVIC_OK) { /* as sent: a JSON array's lines, the body else (no source added) */
         const buf *elements = lines.p ? &lines : &text;
         log_warnings(s, array ? (elements->p ? elements->p : "") : body,

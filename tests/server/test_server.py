@@ -2724,6 +2724,88 @@ def test_early_dated_event(tmp):
         srv.stop()
 
 
+LATE_SAID = ("the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), "
+             "after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
+             "seconds; a date and time need their separators (2026-12-08T12:00:00)")
+
+
+def test_late_dated_event(tmp):
+    """Its mirror: a ts of twelve digits or more, most likely a date and
+    time without separators (202612081200, YYYYMMDDHHMM, read as Unix
+    seconds: 8390-07-10T05:40:00Z, 13:40 at +08:00), is taken, but the batch
+    that brings the latest ts held is answered with civic-score's warning
+    on the same log, after the future date's (such a ts is past the clock
+    too), and standard error gets it once a minute; eleven digits, a later
+    batch whose late ts lies before the latest held, the batch sent again
+    and a rejected one are no such warning.  A batch too early and too late
+    gets the three, the early one before the late one."""
+    srv = Server(os.path.join(tmp, "late")).start()
+    try:
+        def warned():
+            return [x for x in srv.output().splitlines()
+                    if "warning: POST /events: the latest event's ts" in x]
+
+        status, rep = srv.post(b"id,subject,type,ts\nl0,s1,recycling,99999999999\n")
+        check(status == 200 and "more than a day after" in rep.get("warning", "")
+              and "the latest event's ts" not in rep.get("warning", "") and not warned(),
+              "eleven digits (5138-11-16T09:46:39Z): the future date's warning alone: %d %s"
+              % (status, rep))
+        body = b"id,ts,subject,type\n1,202612081200,alice,volunteer_hour\n"
+        want = cli_warnings(tmp, "late.csv", body)
+        status, rep = srv.post(body)
+        w = rep.get("warning", "")
+        check(want == [LATE_SAID] and status == 200 and rep.get("accepted") == 1
+              and w.startswith("an event of the batch is dated 8390-07-10T13:40:00+08:00, more "
+                               "than a day after the server's clock")
+              and w.endswith("; " + LATE_SAID),
+              "202612081200 is taken with the future date's warning, then civic-score's: %d %r, "
+              "civic-score %r" % (status, w, want))
+        check(len(warned()) == 1 and warned()[0].endswith(": " + LATE_SAID),
+              "one line on standard error: %s" % warned())
+        for again, what in ((b"id,subject,type,ts\nl2,s1,recycling,202612071200\n",
+                             "a late ts before the latest held"),
+                            (body, "the batch sent again"),
+                            (b"id,subject,type,ts\nl3,s1,recycling,202612091200\nl4,s1,nope,1\n",
+                             "a rejected batch")):
+            status, rep = srv.post(again)
+            check(status in (200, 400) and "warning" not in rep and len(warned()) == 1,
+                  "%s: no warning: %d %s %s" % (what, status, rep, warned()))
+        # later than any held, as JSON Lines: 24:00 is no time of day
+        jsonl = b'{"id":"l5","subject":"s2","type":"recycling","ts":202612082400}\n'
+        want = cli_warnings(tmp, "late.jsonl", jsonl)
+        status, rep = srv.post(jsonl, "application/x-ndjson")
+        check(status == 200 and len(want) == 1 and rep.get("warning", "").endswith("; " + want[0])
+              and want[0].startswith("the latest event's ts is 8390-07-10T14:00:00+08:00 (Unix "
+                                     "seconds 202612082400)")
+              and want[0].endswith("(YYYY-MM-DDTHH:MM:SS)") and len(warned()) == 1,
+              "later still: warned as civic-score does, in the answer (standard error says one "
+              "a minute): %d %s %r %s" % (status, rep, want, warned()))
+    finally:
+        srv.stop()
+    # not shown: the future date's of the second batch (the first said one),
+    # and the future date's and the late one's of the last
+    check("civic-server: 3 more date warnings since the last one shown, not shown (at most one "
+          "a minute is)" in srv.output().splitlines(),
+          "the stop counts the date warnings not shown: %r" % srv.output()[-600:])
+    srv = Server(os.path.join(tmp, "late-early")).start()
+    try:
+        status, rep = srv.post('[{"id": "b1", "subject": "s", "type": "recycling", '
+                               '"ts": "20251205"}, {"id": "b2", "subject": "s", '
+                               '"type": "recycling", "ts": "202612081200"}]', "application/json")
+        w = rep.get("warning", "")
+        early = w.find("; the earliest event's ts is 1970-08-23")
+        check(status == 200 and w.startswith("an event of the batch is dated 8390-07-10")
+              and 0 < early < w.find("; " + LATE_SAID) and w.endswith("; " + LATE_SAID),
+              "a batch too early and too late: the three warnings: %d %s" % (status, rep))
+        # one a minute for each kind: the three said
+        said = [x for x in srv.output().splitlines() if "warning: POST /events: " in x]
+        check(len(said) == 3 and "more than a day after" in said[0]
+              and "the earliest event's ts" in said[1] and said[2].endswith(LATE_SAID),
+              "the three kinds on standard error: %s" % said)
+    finally:
+        srv.stop()
+
+
 def declared_keys(doc, schema):
     """The keys an object schema of the document declares (its allOf's too)."""
     import openapi_check
@@ -4381,6 +4463,7 @@ def main():
         test_default_as_of_outruns_purges(tmp)
         test_future_dated_event(tmp)
         test_early_dated_event(tmp)
+        test_late_dated_event(tmp)
         test_bare_integer_times(tmp, log_path)
         test_audit_recipe(tmp, log_path)
         test_timer_compacts_after_a_purge(tmp)
