@@ -46,7 +46,8 @@ Conventions
   - What the contract takes but most likely means something else is warned
     of with civic.CivicWarning (a UserWarning), where and as civic-score
     warns of it: a CSV column meant for qty, group or ref, a log's earliest
-    ts before 1973 (a date without its dashes), an as_of of bare digits,
+    ts before 1973 (a date without its dashes) or latest from 5138 on (a
+    date and time without separators), an as_of of bare digits,
     a rules file's retain in a balance rule's cap group (LoadReport.warnings
     holds a load's).
   - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
@@ -126,7 +127,9 @@ class CivicWarning(UserWarning):
     column most likely meant for qty, group or ref (ignored, as every other
     column); under rules of version 1, a JSON Lines key spelling a field's
     name in other letters (ignored); a log whose earliest ts is before
-    1973-03-03 (a bare integer is Unix seconds: a date needs its dashes);
+    1973-03-03 (a bare integer is Unix seconds: a date needs its dashes),
+    or whose latest is from 5138-11-16 on (twelve digits, YYYYMMDDHHMM, are
+    Unix seconds: a date and time need their separators);
     an as_of str of bare digits read so; a 13-digit int as_of or int given
     to parse_time, or a 12-digit one from 3 * 10**11 (milliseconds, past
     the year 9999); a rules file whose last grade has a min, or with a
@@ -2764,7 +2767,9 @@ class Engine(_Owner):
         group or ref (looked at in the header: of a path, only of a regular
         file, in its first 4096 bytes, as civic-score reads it); under rules
         of version 1 a JSON Lines key spelling a field's name in other
-        letters; a batch that brings an earliest ts before 1973-03-03."""
+        letters; a batch that brings an earliest ts before 1973-03-03, or a
+        latest one from 5138-11-16 on (202612081200: YYYYMMDDHHMM read as
+        Unix seconds)."""
         return self._load_any(source, format, lenient, max_rejections, True)
 
     def _load_any(self, source, format, lenient, max_rejections, warn):
@@ -4350,9 +4355,10 @@ def _log_head(path, data):
 
 def _load_hints(p, head, path, fmt, before):
     """The warnings of a load into engine p that succeeded (civic-score's
-    warn_header and warn_early_ts): of its input's head (_log_head), path
-    the file's (its label) or None, and of the earliest ts held when the
-    batch brought it (before: the engine's time range before the load)."""
+    warn_header and warn_ts): of its input's head (_log_head), path the
+    file's (its label) or None, and of the earliest and the latest ts held
+    when the batch brought them (before: the engine's time range before the
+    load)."""
     rules = _lib.civic_engine_rules(p)
     label = None if path is None else _path_shown(path)
     said = []
@@ -4366,4 +4372,8 @@ def _load_hints(p, head, path, fmt, before):
         early = _hints.early_ts(rules, after[0], label)
         if early:
             said.append(early)
+    if after and (before is None or after[1] > before[1]):
+        late = _hints.late_ts(rules, after[1], label)
+        if late:
+            said.append(late)
     return said

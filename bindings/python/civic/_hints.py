@@ -29,6 +29,7 @@ _NAME_FOLDED_MAX = 16      # a longer name is near no field
 _NAME_SHOWN_MAX = 160      # bytes of a name shown in a message
 _KEY_DECODED_MAX = 256     # a longer key is compared with no field's name
 SMALL_SECONDS = 100000000  # 1973-03-03T09:46:40Z
+LATE_SECONDS = 100000000000  # 5138-11-16T09:46:40Z
 _VERSIONS_MAX = 4096       # more rule versions: the retain, cap and category checks say nothing
 _NEAR_NAMES_MAX = 256      # more caps or categories: no near name looked for
 _NEAR_BYTES_MAX = 64       # a longer name is near no other
@@ -413,15 +414,50 @@ def meant(rules, secs):
     return "YYYY-MM-DD"
 
 
+def _ts_warning(rules, which, t, bound, needs, meant_as, label):
+    """The warning of the earliest or latest ts held (which), t, past bound,
+    with what a time needs to be read as meant (hints.c, ts_warning)."""
+    return ("%sthe %s event's ts is %s (Unix seconds %d), %s: if it was written as a bare "
+            "integer, that is Unix seconds; %s (%s)"
+            % ("%s: " % label if label else "", which, format_time(rules, t), t, bound, needs,
+               meant_as))
+
+
 def early_ts(rules, first, label=None):
     """The warning about a log's earliest ts, first, when it is before
     1973-03-03 (a bare integer read as Unix seconds), else None."""
     if first >= SMALL_SECONDS:
         return None
-    return ("%sthe earliest event's ts is %s (Unix seconds %d), before 1973-03-03T09:46:40Z: "
-            "if it was written as a bare integer, that is Unix seconds; a date needs its "
-            "dashes (%s)" % ("%s: " % label if label else "", format_time(rules, first), first,
-                             meant(rules, first)))
+    return _ts_warning(rules, "earliest", first, "before 1973-03-03T09:46:40Z",
+                       "a date needs its dashes", meant(rules, first), label)
+
+
+def late_meant(rules, secs):
+    """What the ts secs (from LATE_SECONDS) was most likely meant as
+    (hints.c, late_meant): twelve digits that read as YYYYMMDDHHMM, a date
+    and time of 1900 or later, else "YYYY-MM-DDTHH:MM:SS"."""
+    if 190001010000 <= secs <= 999999999999:
+        when = "%04d-%02d-%02dT%02d:%02d:00" % (secs // 100000000, secs // 1000000 % 100,
+                                                secs // 10000 % 100, secs // 100 % 100,
+                                                secs % 100)
+        raw = when.encode("ascii")
+        try:
+            _lib.civic_rules_parse_time(rules, raw, len(raw), _byref(_c_int64()))
+            return when
+        except CivicError:
+            pass
+    return "YYYY-MM-DDTHH:MM:SS"
+
+
+def late_ts(rules, last, label=None):
+    """The warning about a log's latest ts, last, when it is from
+    5138-11-16T09:46:40Z on (twelve digits read as Unix seconds, where a date
+    and time without separators, YYYYMMDDHHMM, was most likely meant), else
+    None."""
+    if last < LATE_SECONDS:
+        return None
+    return _ts_warning(rules, "latest", last, "after 5138-11-16T09:46:40Z",
+                       "a date and time need their separators", late_meant(rules, last), label)
 
 
 TIME_GIVEN_CHARS = 21  # a '-' and 20 digits (hints.h, HINTS_TIME_GIVEN_BYTES)

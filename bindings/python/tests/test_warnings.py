@@ -24,6 +24,12 @@ EARLY = "id,subject,type,ts\ne1,r1,illegal_parking,20250101\n"
 EARLY_SAID = ("the earliest event's ts is 1970-08-23T17:01:41+08:00 (Unix seconds 20250101), "
               "before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix "
               "seconds; a date needs its dashes (2025-01-01)")
+# its mirror: twelve digits, a date and time without separators (YYYYMMDDHHMM),
+# are Unix seconds of 8390 (by hand: 202612081200 s is 8390-07-10T05:40:00Z)
+LATE = "id,ts,subject,type\n1,202612081200,alice,volunteer_hour\n"
+LATE_SAID = ("the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), "
+             "after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
+             "seconds; a date and time need their separators (2026-12-08T12:00:00)")
 
 # The manual's account of retention and caps (tests/cli/run.sh, 5.)
 RN = '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n'
@@ -182,6 +188,43 @@ class TestCivicWarning(unittest.TestCase):
                 e.load(HOURS.replace("volunteer_hour", "nope"))
         self.assertEqual(got.texts, [])
 
+    def test_a_load_warns_of_a_latest_ts_of_twelve_digits(self):
+        # the binding loaded it silently: the event of 2026 in 8390, and
+        # every default as_of with it
+        with Caught() as got:
+            report = self.engine.load(LATE)
+        self.assertEqual((got.texts, report.warnings), ([LATE_SAID], [LATE_SAID]))
+        # a later batch that brings no later ts is not warned of again, nor
+        # the batch sent again, nor a failed one that would
+        for again in ("id,subject,type,ts\ne2,r1,illegal_parking,202612071200\n", LATE):
+            with Caught() as got:
+                report = self.engine.load(again)
+            self.assertEqual((got.texts, report.warnings), ([], []), again)
+        with Caught() as got, self.assertRaises(civic.CivicError):
+            self.engine.load("id,subject,type,ts\ne3,r1,illegal_parking,202612091200\n"
+                             "e4,r1,nope,1\n")
+        self.assertEqual(got.texts, [])
+        # a later one is: 24:00 is no time of day, so the form to write
+        with Caught() as got:
+            self.engine.add("e5", "r1", "illegal_parking", 202612082400)
+            report = self.engine.load('{"id":"e6","subject":"r1","type":"illegal_parking",'
+                                      '"ts":202612082401}\n')
+        self.assertEqual(got.texts, report.warnings)
+        self.assertEqual(report.warnings, [
+            "the latest event's ts is 8390-07-10T14:00:01+08:00 (Unix seconds 202612082401), "
+            "after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
+            "seconds; a date and time need their separators (YYYY-MM-DDTHH:MM:SS)"])
+        # a file is named before it; with an early ts too, both, the earliest first
+        path = self.path("both.csv", "id,subject,type,ts\ne1,r1,illegal_parking,202612081200\n"
+                                     "e2,r1,illegal_parking,20250101\n")
+        with civic.Engine() as e, Caught() as got:
+            e.load_file(path)
+        self.assertEqual(got.texts, ["%s: %s" % (path, EARLY_SAID), "%s: %s" % (path, LATE_SAID)])
+        # eleven digits are not warned of
+        with civic.Engine() as e, Caught() as got:
+            e.load("id,subject,type,ts\ne1,r1,illegal_parking,99999999999\n")
+        self.assertEqual(got.texts, [])
+
     def test_compare_warns_once(self):
         rules = civic.default_rules()
         for lenient in (False, True):
@@ -189,6 +232,9 @@ class TestCivicWarning(unittest.TestCase):
                 civic.compare(HOURS.replace("2025-01-01", "20250101"), rules, rules,
                               lenient=lenient)
             self.assertEqual(got.texts, [HOURS_SAID, EARLY_SAID], lenient)
+            with Caught() as got:
+                civic.compare(LATE, rules, rules, lenient=lenient)
+            self.assertEqual(got.texts, [LATE_SAID], lenient)
 
     def test_an_as_of_of_bare_digits_is_warned_of_and_an_int_is_not(self):
         e = self.engine
@@ -363,7 +409,9 @@ class TestCivicWarning(unittest.TestCase):
             names = header.strip("\ufeff\n \r").split(",")
             row = ["e1", "r1", "illegal_parking", "2025-01-01"] + [""] * (len(names) - 4)
             inputs.append(("h%d.csv" % i, header + "\n" + ",".join(row) + "\n", None))
-        for i, ts in enumerate(("20250101", "45658", "-5", "0", "19991231", "20251332")):
+        for i, ts in enumerate(("20250101", "45658", "-5", "0", "19991231", "20251332",
+                                "202612081200", "190001010000", "100000000000", "202612082400",
+                                "202602301200", "99999999999")):
             inputs.append(("t%d.csv" % i, "id,subject,type,ts\ne1,r1,illegal_parking,%s\n" % ts,
                            None))
         v1_lines = ['{"id":"e1","subject":"r1","type":"donation","ts":"2025-01-01","Qty":2}',
@@ -386,7 +434,8 @@ class TestCivicWarning(unittest.TestCase):
             self.assertEqual(report.warnings, want, text[:200])
             unlabelled = [w[len(path) + 2:] for w in want]
             self.assertEqual(got.texts, want + unlabelled, text[:200])
-        self.assertEqual(warned, 19)       # every input but the four said to be fine
+        # every input but the four said to be fine and eleven digits
+        self.assertEqual(warned, 24)
         # a file's header is looked at in its first 4096 bytes, as civic-score
         # reads it; a log in memory in its first 64 KiB
         long_header = "id,subject,type,ts,hours" + "".join(",c%03d%s" % (k, "x" * 45)
