@@ -781,6 +781,18 @@ def _earliest(earlies):
     return min(earlies) if earlies else None
 
 
+def _latest_block(latests):
+    """(latest ts, index of the first block that holds it) of the blocks'
+    latest ts (their splits': the latest an engine loading them holds),
+    None when none has an event: that block's file is the first to hold
+    it, the one civic-score's warning of a late ts names."""
+    late = None
+    for k, t in enumerate(latests):
+        if t is not None and (late is None or t > late[0]):
+            late = (t, k)
+    return late
+
+
 def _merge_partials(parts, combine, **kw):
     """Partitions' (part of the answer, earliest ts and block) merged:
     combine's merge of the parts, and the earliest."""
@@ -1244,7 +1256,7 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
         answer = _tree_reduce(parts, _merge_partials, combine=_merge_groups)
     else:
         answer = _tree_reduce(parts, _merge_partials, combine=_merge_ranks, top=top)
-    wanted = [answer, as_of_v, [s[1] for s in splits]]
+    wanted = [answer, as_of_v, [s[1] for s in splits], [s[0] for s in splits]]
     if verify_ids:
         by_id = split_all("id")
         wanted.append([delayed(_check_ids_partition, pure=True)(
@@ -1259,13 +1271,15 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
                           ignore + [re.escape(__name__)]}):
         got = client.compute(wanted, sync=True)
     result, info["as_of"], info["events"] = got[0], got[1], sum(got[2])
+    late = _latest_block(got[3])
     if mode == "subjects":
         early = _earliest([r[1] for r in result])
         result = [r[0] for r in result]
     else:
         result, early = result
     info["warnings"] = input_warnings(civic, rules_text, files, as_of, info["events"],
-                                      early and (early[0], blocks[early[1]][1]))
+                                      early and (early[0], blocks[early[1]][1]),
+                                      late and (late[0], blocks[late[1]][1]))
     if mode == "subjects":
         text = empty + "".join(line for _, line in heapq.merge(*result))
     elif mode == "top":
@@ -1283,20 +1297,21 @@ HEAD_BYTES = 4096       # civic-score looks at a log's first 4 KiB for its heade
 # civic-score's kinds of input warnings, in its order (warn_print), and what
 # "(2 such ...)" counts
 _WARN_KINDS = (("qty", "columns"), ("group", "columns"), ("ref", "columns"), ("key", "keys"),
-               ("ts", ""), ("as_of", ""))
+               ("ts", ""), ("late_ts", ""), ("as_of", ""))
 
 
-def input_warnings(civic, rules_text, files, as_of, events, early):
+def input_warnings(civic, rules_text, files, as_of, events, early, late=None):
     """civic-score's warnings about the input, in its words and order (the
     text after "warning: "), from what this run has at hand, without a
     reading of the input of its own: each file's header (its first 4 KiB,
     as civic-score reads them: a CSV column most likely meant for qty,
     group or ref; under version-1 rules a JSON Lines key in other letters),
     the earliest ts (early: (ts, the first file that holds it), from the
-    partitions' engines), an as_of of bare digits, and no events without
-    one.  Through the binding's civic._hints, which mirrors civic-score's
-    checks.  Not given: the rules file's, and a subject with blanks at an
-    end (README, limit (f))."""
+    partitions' engines) and the latest (late: likewise, from the blocks'
+    splits), an as_of of bare digits, and no events without one.  Through
+    the binding's civic._hints, which mirrors civic-score's checks.  Not
+    given: the rules file's, and a subject with blanks at an end (README,
+    limit (f))."""
     hints = civic._hints
     capi = civic._capi
     said = {}                       # kind -> [first text, count]
@@ -1327,6 +1342,10 @@ def input_warnings(civic, rules_text, files, as_of, events, early):
             text = hints.early_ts(p, early[0], early[1])
             if text:
                 note("ts", text)
+        if late is not None:
+            text = hints.late_ts(p, late[0], late[1])
+            if text:
+                note("late_ts", text)
         secs = hints.small_seconds(as_of) if isinstance(as_of, str) else None
         if secs is not None:
             note("as_of", "--as-of %s is Unix seconds: %s; a date needs its dashes (%s)"

@@ -1505,8 +1505,10 @@ class DaskTest(unittest.TestCase):
         # likely wrong): a column meant for qty, group or ref, a JSON Lines
         # key in other letters under version-1 rules, an earliest ts before
         # 1973 (a date written as a bare integer, found in any block and
-        # partition, named by the first file that holds it), -t of bare
-        # digits, no events without -t.  The same lines, in its order.
+        # partition, named by the first file that holds it), a latest ts of
+        # twelve digits (a date and time without separators: likewise), -t
+        # of bare digits, no events without -t.  The same lines, in its
+        # order.
         d = os.path.join(self.tmp.name, "warn")
         os.makedirs(d, exist_ok=True)
 
@@ -1516,20 +1518,27 @@ class DaskTest(unittest.TestCase):
                 f.write(text)
             return path
 
-        def rows(prefix, n, bare_at=None, extra=",2,x"):
+        def rows(prefix, n, bare_at=None, extra=",2,x", bare="20250301"):
             return "".join("%s%d,s%d,volunteer_hour,%s%s\n"
-                           % (prefix, i, i % 7, "20250301" if i == bare_at else "2025-03-%02d"
+                           % (prefix, i, i % 7, bare if i == bare_at else "2025-03-%02d"
                               % (i % 28 + 1), extra) for i in range(n))
         a = write("a.csv", "id,subject,type,ts,quantity,grp\n" + rows("a", 300, bare_at=200))
         b = write("b.csv", "\n\nid,subject,type,ts,Hours,refs\n" + rows("b", 300))
         c = write("c.csv", "id,subject,type,ts\n" + rows("c", 300, bare_at=10, extra=""))
         h = write("h.csv", "id,subject,type,ts\n")
+        # by hand (Python's datetime): 202603011200 s is 8390-03-27T14:13:20+08:00,
+        # 202612082400 s (24:00 is no time of day) 8390-07-10T14:00:00+08:00
+        late = write("l.csv", "id,subject,type,ts\n" + rows("l", 300, bare_at=250, extra="",
+                                                             bare="202603011200"))
+        later = write("m.csv", "id,subject,type,ts\n" + rows("m", 300, bare_at=5, extra="",
+                                                              bare="202612082400"))
         k = write("k.jsonl", "".join('{"id":"k%d","subject":"s1","type":"volunteer_hour",'
                                      '"ts":"2025-01-01","Qty":2}\n' % i for i in range(100)))
         cases = [(a, b), (b, a), (b, c, a), ("-t", "20250301", b), (h,), ("-t", "now", h),
                  ("--groups", "1", a, b), ("--top", "2", b, c), ("--groups", "0", "--top", "1",
                                                                  c, b),
-                 ("-r", V1_RULES, k, b), ("-r", V1_RULES, c, k, a), (SAMPLE,)]
+                 ("-r", V1_RULES, k, b), ("-r", V1_RULES, c, k, a), (SAMPLE,), (late,),
+                 (c, late, a), (late, later), (later, late), ("--groups", "1", late, b)]
         seen = set()
         for args in cases:
             want = subprocess.run([CLI, "-f", "csv"] + list(args), capture_output=True,
@@ -1549,6 +1558,14 @@ class DaskTest(unittest.TestCase):
         seen = "\n".join(seen)
         for kind in ("did you mean 'qty'", "did you mean 'group'", "did you mean 'ref'",
                      "(2 such columns)", 'key "Qty" is ignored', "the earliest event's ts",
+                     "l.csv: the latest event's ts is 8390-03-27T14:13:20+08:00 (Unix seconds "
+                     "202603011200), after 5138-11-16T09:46:40Z: if it was written as a bare "
+                     "integer, that is Unix seconds; a date and time need their separators "
+                     "(2026-03-01T12:00:00)",
+                     "m.csv: the latest event's ts is 8390-07-10T14:00:00+08:00 (Unix seconds "
+                     "202612082400), after 5138-11-16T09:46:40Z: if it was written as a bare "
+                     "integer, that is Unix seconds; a date and time need their separators "
+                     "(YYYY-MM-DDTHH:MM:SS)",
                      "--as-of 20250301 is Unix seconds", "no events and no -t"):
             self.assertIn(kind, seen)
 
