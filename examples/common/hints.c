@@ -518,7 +518,7 @@ bool hints_late_ts(const civic_rules *rules, int64_t last, char *buf, size_t siz
     if (last < HINTS_LATE_SECONDS) return false;
     char meant[24];
     late_meant(rules, last, meant, sizeof(meant));
-    ts_warning(rules, "latest", last, "after 5138-11-16T09:46:40Z",
+    ts_warning(rules, "latest", last, "at or after 5138-11-16T09:46:40Z",
                "a date and time need their separators", meant, buf, size);
     return true;
 }

@@ -1559,11 +1559,11 @@ class DaskTest(unittest.TestCase):
         for kind in ("did you mean 'qty'", "did you mean 'group'", "did you mean 'ref'",
                      "(2 such columns)", 'key "Qty" is ignored', "the earliest event's ts",
                      "l.csv: the latest event's ts is 8390-03-27T14:13:20+08:00 (Unix seconds "
-                     "202603011200), after 5138-11-16T09:46:40Z: if it was written as a bare "
+                     "202603011200), at or after 5138-11-16T09:46:40Z: if it was written as a bare "
                      "integer, that is Unix seconds; a date and time need their separators "
                      "(2026-03-01T12:00:00)",
                      "m.csv: the latest event's ts is 8390-07-10T14:00:00+08:00 (Unix seconds "
-                     "202612082400), after 5138-11-16T09:46:40Z: if it was written as a bare "
+                     "202612082400), at or after 5138-11-16T09:46:40Z: if it was written as a bare "
                      "integer, that is Unix seconds; a date and time need their separators "
                      "(YYYY-MM-DDTHH:MM:SS)",
                      "--as-of 20250301 is Unix seconds", "no events and no -t"):

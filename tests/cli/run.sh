@@ -1735,7 +1735,7 @@ warns below-limit-ts 1 "(Unix seconds 99999999)" -- "$T/big.csv"
 # datetime: 202612081200 s is 8390-07-10T05:40:00Z, 13:40 at +08:00;
 # 190001010000 s is 7990-11-23T02:20:00+08:00; 202612082400 s is
 # 8390-07-10T14:00:00+08:00, and 24:00 no time of day)
-LATE="after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date and time need their separators"
+LATE="at or after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date and time need their separators"
 printf 'id,ts,subject,type\n1,202612081200,alice,volunteer_hour\n' >"$T/twelve.csv"
 warns late-ts 1 "^civic-score: warning: $T/twelve.csv: the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), $LATE (2026-12-08T12:00:00)$" -- "$T/twelve.csv"
 if grep -q '^"community" scheme, as of 8390-07-10T13:40:00+08:00: 1 subject$' "$T/out"; then ok; else bad "late-ts: the answer: $(cat "$T/out")"; fi

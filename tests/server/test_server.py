@@ -2725,7 +2725,7 @@ def test_early_dated_event(tmp):
 
 
 LATE_SAID = ("the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), "
-             "after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
+             "at or after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
              "seconds; a date and time need their separators (2026-12-08T12:00:00)")
 
 

@@ -456,7 +456,7 @@ def late_ts(rules, last, label=None):
     None."""
     if last < LATE_SECONDS:
         return None
-    return _ts_warning(rules, "latest", last, "after 5138-11-16T09:46:40Z",
+    return _ts_warning(rules, "latest", last, "at or after 5138-11-16T09:46:40Z",
                        "a date and time need their separators", late_meant(rules, last), label)
 
 

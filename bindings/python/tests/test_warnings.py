@@ -28,7 +28,7 @@ EARLY_SAID = ("the earliest event's ts is 1970-08-23T17:01:41+08:00 (Unix second
 # are Unix seconds of 8390 (by hand: 202612081200 s is 8390-07-10T05:40:00Z)
 LATE = "id,ts,subject,type\n1,202612081200,alice,volunteer_hour\n"
 LATE_SAID = ("the latest event's ts is 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), "
-             "after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
+             "at or after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
              "seconds; a date and time need their separators (2026-12-08T12:00:00)")
 
 # The manual's account of retention and caps (tests/cli/run.sh, 5.)
@@ -212,7 +212,7 @@ class TestCivicWarning(unittest.TestCase):
         self.assertEqual(got.texts, report.warnings)
         self.assertEqual(report.warnings, [
             "the latest event's ts is 8390-07-10T14:00:01+08:00 (Unix seconds 202612082401), "
-            "after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
+            "at or after 5138-11-16T09:46:40Z: if it was written as a bare integer, that is Unix "
             "seconds; a date and time need their separators (YYYY-MM-DDTHH:MM:SS)"])
         # a file is named before it; with an early ts too, both, the earliest first
         path = self.path("both.csv", "id,subject,type,ts\ne1,r1,illegal_parking,202612081200\n"
