@@ -370,11 +370,14 @@ bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
             return true;
         }
     }
-    if (n < 2 || n > 9) return false;
+    /* any number of digits: leading zeros are allowed ("030d"), so the
+     * count's length says nothing; a value past every limit stops growing
+     * and is refused below (civic__duration_past_limit says so) */
+    if (n < 2) return false;
     int64_t v = 0;
     for (size_t i = 0; i + 1 < n; i++) {
         if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
+        if (v <= 10000000) v = v * 10 + (s[i] - '0');
     }
     if (v < 1) return false;
     switch (s[n - 1]) {

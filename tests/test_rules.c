@@ -1506,6 +1506,42 @@ static void a_control_character_in_a_label_is_quoted_as_written(void **state)
 #undef RA
 }
 
+/* A duration's count may have any number of leading zeros: it is the
+ * count without them, within the same limits (a count of ten characters
+ * was refused as no duration at all, whatever its value). */
+static void a_duration_count_may_have_many_leading_zeros(void **state)
+{
+    (void)state;
+    static const struct { const char *given, *same; } cases[] = {
+        { "000000001d", "1d" }, { "0003660000d", "3660000d" },
+        { "00000000000000000000000012m", "12m" }, { "0000000000010000y", "10000y" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char text[256], same[256];
+        snprintf(text, sizeof(text), TEST_GRADES "[rule.a]\npoints = -1\nvalid = \"%s\"\n",
+                 cases[k].given);
+        snprintf(same, sizeof(same), TEST_GRADES "[rule.a]\npoints = -1\nvalid = \"%s\"\n",
+                 cases[k].same);
+        civic_rules *r = rules_from(text), *s = rules_from(same);
+        civic_rule_info a = CIVIC_RULE_INFO_INIT, b = CIVIC_RULE_INFO_INIT;
+        assert_int_equal(civic_rules_rule_info(r, 0, 0, &a), CIVIC_OK);
+        assert_int_equal(civic_rules_rule_info(s, 0, 0, &b), CIVIC_OK);
+        assert_string_equal(a.valid, cases[k].same);
+        assert_string_equal(a.valid, b.valid);
+        civic_rules_free(r);
+        civic_rules_free(s);
+    }
+    /* past a limit, however written: told so, not offered the forms */
+    static const char *const past[] = { "0003660001d", "99999999999999999999d", "000120001m" };
+    for (size_t k = 0; k < sizeof(past) / sizeof(past[0]); k++) {
+        char text[256];
+        snprintf(text, sizeof(text), TEST_GRADES "[rule.a]\npoints = -1\nvalid = \"%s\"\n",
+                 past[k]);
+        civic_error e = rules_error(text, CIVIC_E_LIMIT);
+        assert_non_null(strstr(e.message, "'valid' is too long: at most"));
+    }
+}
+
 /* A duration in words ("3 months", "2 weeks", "3M"), or near a named form
  * ("end of month"), is offered the form to write, on every key that takes
  * a duration; working days, which no form counts, are told as calendar
@@ -2646,6 +2682,7 @@ int main(void)
         cmocka_unit_test(a_word_near_a_choice_is_offered_it),
         cmocka_unit_test(a_control_character_in_a_label_is_quoted_as_written),
         cmocka_unit_test(a_duration_in_words_is_offered_its_form),
+        cmocka_unit_test(a_duration_count_may_have_many_leading_zeros),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
