@@ -247,6 +247,27 @@ static bool ts_takes(const char *w, int32_t utc_offset)
     return civic__time_parse(w, strlen(w), utc_offset, &t, &why) == CIVIC_OK;
 }
 
+/* A hint whose advice w keeps the date and time as written, in their
+ * places (a blank dropped, seconds added, an offset rewritten): into buf
+ * as fmt with `shown` for its "%s", where the ts parser takes w.  Where it
+ * would but for a day, month or time of day out of range, no advice (a
+ * hint never advises a value still refused), but both faults told: the
+ * slip (`slip`, NULL for an offset, which its reason names) and the range,
+ * " (the seconds are required; also day out of range for the month)". */
+static void ts_hint_as_written(const char *w, const char *shown, const char *slip,
+                               int32_t utc_offset, const char *fmt, char *buf, size_t size)
+{
+    int64_t t;
+    const char *why;
+    int rc = civic__time_parse(w, strlen(w), utc_offset, &t, &why);
+    if (rc == CIVIC_OK)
+        snprintf(buf, size, fmt, shown);
+    else if (rc == CIVIC_E_EVENT && (strcmp(why, "month out of range") == 0 ||
+                                     strcmp(why, "day out of range for the month") == 0 ||
+                                     strcmp(why, "time of day out of range") == 0))
+        snprintf(buf, size, " (%s%s%s)", slip ? slip : "", slip ? "; also " : "also ", why);
+}
+
 /* A time of day at v[*i..) to the end, after a blank or a 'T' ("9:30",
  * "09:30:15"), or nothing: false when something else is there; *written
  * "THH:MM:SS" or "". */
@@ -283,15 +304,18 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
     while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t')) b--;
     if (b > a && (a > 0 || b < n)) {
         snprintf(w, sizeof(w), "%.*s", (int)(b - a), v + a);
-        if (ts_takes(w, utc_offset))
-            snprintf(buf, size, " (%s: write %s)", a == 0 ? "it ends in a blank" : b == n
-                     ? "it starts with a blank" : "blanks around it", w);
+        const char *slip = a == 0 ? "it ends in a blank" : b == n ? "it starts with a blank"
+                                                                  : "blanks around it";
+        char fmt[48];
+        snprintf(fmt, sizeof(fmt), " (%s: write %%s)", slip);
+        ts_hint_as_written(w, w, slip, utc_offset, fmt, buf, size);
         return true;
     }
     bool clock = n >= 19 && v[4] == '-' && v[13] == ':' && v[16] == ':';
     if (clock && n > 20 && v[19] == ',' && v[20] >= '0' && v[20] <= '9') {
         snprintf(w, sizeof(w), "%.19s.%.*s", v, (int)(n - 20), v + 20);
-        if (ts_takes(w, utc_offset)) snprintf(buf, size, " (a decimal comma? write %s)", w);
+        ts_hint_as_written(w, w, "a decimal comma for the fraction's point", utc_offset,
+                           " (a decimal comma? write %s)", buf, size);
         return true;
     }
     if (clock) { /* +0800, +08, +08:00:00: write +08:00; UTC, GMT: write Z */
@@ -304,14 +328,14 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
         for (size_t z = 0; z < 3 && n - k == 3; z++) zone[z] = (char)(v[k + z] & ~0x20);
         if (strcmp(zone, "UTC") == 0 || strcmp(zone, "GMT") == 0) {
             snprintf(w, sizeof(w), "%.*sZ", (int)i, v);
-            if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write Z)");
+            ts_hint_as_written(w, "Z", NULL, utc_offset, " (write %s)", buf, size);
             return true;
         }
         if (n - i == 9 && v[i + 3] == ':' && v[i + 6] == ':' && v[i + 7] == '0' &&
             v[i + 8] == '0') { /* seconds of zero, as some libraries write an offset */
             snprintf(t, sizeof(t), "%.6s", v + i);
             snprintf(w, sizeof(w), "%.*s%s", (int)i, v, t);
-            if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write %s)", t);
+            ts_hint_as_written(w, t, NULL, utc_offset, " (write %s)", buf, size);
             return true;
         }
         k = i + 1;
@@ -320,7 +344,7 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
             return false;
         snprintf(t, sizeof(t), "%c%.2s:%.2s", v[i], v + i + 1, n - i == 5 ? v + i + 3 : "00");
         snprintf(w, sizeof(w), "%.*s%s", (int)i, v, t);
-        if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write %s)", t);
+        ts_hint_as_written(w, t, NULL, utc_offset, " (write %s)", buf, size);
         return true;
     }
     static const char year[] = "\xE5\xB9\xB4", month[] = "\xE6\x9C\x88", day[] = "\xE6\x97\xA5";
@@ -510,7 +534,8 @@ static void ts_hint_forms(const char *v, size_t n, int32_t utc_offset, char *buf
     size_t tail = n - i; /* Z, an offset, or nothing */
     if (tail > 6 || (tail && v[i] != 'Z' && v[i] != '+' && v[i] != '-')) return;
     snprintf(w, sizeof(w), "%.10sT%.5s:00%.*s", v, v + 11, (int)tail, v + i);
-    if (ts_takes(w, utc_offset)) snprintf(buf, size, " (the seconds are required: write %s)", w);
+    ts_hint_as_written(w, w, "the seconds are required", utc_offset,
+                       " (the seconds are required: write %s)", buf, size);
 }
 
 /* Whether the qty a hint would advise is of the field's form and limits: a

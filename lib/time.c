@@ -224,18 +224,25 @@ static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64
            "Unix seconds)";
     if (n == 0) return CIVIC_E_EVENT;
     if (n < 10 || s[4] != '-') return time_parse_integer(s, n, out, why);
+    /* a day, month or time of day out of range is said only of a text of
+     * an accepted form (civic.h: "bad timestamp" exactly when it has none),
+     * so 2026-02-30 10:00 is told its missing seconds, and its hint its day */
+    const char *form = *why, *range = NULL;
     int rc = date_days(s, &days, why);
-    if (rc != CIVIC_OK) return rc;
+    if (rc != CIVIC_OK && *why == form) return rc;
+    if (rc != CIVIC_OK) {
+        range = *why;
+        *why = form;
+        days = 0;
+    }
     int32_t offset = local_offset;
     if (n > 10) {
         if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || n < 19 || s[13] != ':' ||
             s[16] != ':' || !digits(s + 11, 2, &hour) || !digits(s + 14, 2, &minute) ||
             !digits(s + 17, 2, &second))
             return CIVIC_E_EVENT;
-        if (hour > 23 || minute > 59 || second > 59) {
-            *why = "time of day out of range";
-            return CIVIC_E_EVENT;
-        }
+        if ((hour > 23 || minute > 59 || second > 59) && !range)
+            range = "time of day out of range";
         size_t i = 19;
         if (i < n && s[i] == '.') {
             size_t at = ++i;
@@ -256,6 +263,10 @@ static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64
                                      : "UTC offset out of range (-23:59..+23:59)";
             return CIVIC_E_EVENT;
         }
+    }
+    if (range) {
+        *why = range;
+        return CIVIC_E_EVENT;
     }
     *out = days * 86400 + hour * 3600 + minute * 60 + second - offset;
     return CIVIC_OK;

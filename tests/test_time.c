@@ -457,7 +457,9 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
         { "45000.375", " (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" },
         { "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5",
           " (a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and \xE6\x97\xA5? write 2025-03-04)" },
-        { " 2025-13-01", "" },      /* no such month, without the blank either */
+        /* no such month, without the blank either: both told, nothing to write */
+        { " 2025-13-01", " (it starts with a blank; also month out of range)" },
+        { "2025-02-29 10:00", " (the seconds are required; also day out of range for the month)" },
         { "31.02.2026", "" },       /* no such day: no time to write */
         { "yesterday", "" },
         { "nul", "" },
@@ -485,13 +487,22 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
     assert_int_equal(civic_rules_parse_time_ext(r, "2025-03-04T09:30:00+2500", 24, &t, &err),
                      CIVIC_E_EVENT);
     assert_string_equal(err.message, "bad UTC offset (expected Z or +HH:MM)");
-    /* a reason of a part that is wrong gets none (a day that does not
-     * exist is told so, the seconds left out or not) */
+    /* a reason of a part that is wrong, of a text of an accepted form, gets
+     * none (a day that does not exist is told so); a text of none is told
+     * it has none ("bad timestamp", civic.h), then the day in its hint */
     assert_int_equal(civic_rules_parse_time_ext(r, "2025-06-31", 10, &t, &err), CIVIC_E_EVENT);
     assert_string_equal(err.message, "day out of range for the month");
-    assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30 10:00", 16, &t, &err),
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30T10:00:00", 19, &t, &err),
                      CIVIC_E_EVENT);
     assert_string_equal(err.message, "day out of range for the month");
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-01-01T24:00:00", 19, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "time of day out of range");
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30 10:00", 16, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS"
+                                     "[Z|+HH:MM] or Unix seconds) (the seconds are required; "
+                                     "also day out of range for the month)");
     civic_rules_free(r);
 }
 
