@@ -2859,7 +2859,8 @@ class Engine(_Owner):
         if lenient is None:
             lenient = False
         elif not isinstance(lenient, int):
-            raise TypeError("lenient must be bool, not %s" % type(lenient).__name__)
+            raise TypeError("lenient must be a bool (or an int or None), not %s"
+                            % type(lenient).__name__)
         lenient = bool(lenient)
         if max_rejections is not None:
             n = _index(max_rejections)
@@ -3596,7 +3597,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
         raise TypeError("rules_now and rules_new must be civic.Rules")
     for name, flag in (("changed", changed), ("lenient", lenient)):
         if not isinstance(flag, int):    # changed="no" would be true (as load's lenient)
-            raise TypeError("%s must be bool, not %s" % (name, type(flag).__name__))
+            raise TypeError("%s must be a bool (or an int), not %s"
+                            % (name, type(flag).__name__))
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
         try:

@@ -2605,8 +2605,11 @@ class TestLoad(Base):
     def test_lenient_must_be_a_bool(self):
         # lenient="no" is truthy: it must not make a strict load lenient
         for bad in ("no", "false", b"", 1.0, []):
-            with self.assertRaises(TypeError):
+            with self.assertRaises(TypeError) as cm:
                 self.engine.load(CSV_BAD, lenient=bad)
+            # the message names what is taken: an int and None are too
+            self.assertEqual(str(cm.exception), "lenient must be a bool (or an int or None), "
+                             "not %s" % type(bad).__name__)
         self.assertEqual(self.engine.event_count, 0)
         with self.assertRaises(civic.CivicError):
             self.engine.load(CSV_BAD, lenient=0)                 # an int: strict

@@ -1555,8 +1555,14 @@ class TestCompare(V2):
                                                            changed=True)], ["s1", "s3"])
         # changed="no" is truthy: a TypeError, as for lenient
         for bad in ("no", "", 1.0, None):
-            with self.assertRaises(TypeError):
+            with self.assertRaises(TypeError) as cm:
                 civic.compare(self.LOG, now, new, changed=bad)
+            self.assertEqual(str(cm.exception), "changed must be a bool (or an int), not %s"
+                             % type(bad).__name__)
+            with self.assertRaises(TypeError) as cm:
+                civic.compare(self.LOG, now, new, lenient=bad)
+            self.assertEqual(str(cm.exception), "lenient must be a bool (or an int), not %s"
+                             % type(bad).__name__)
         self.assertEqual(len(civic.compare(self.LOG, now, new, changed=0).rows), 3)
         self.assertEqual(c.transitions["A"]["A"], 2)
         self.assertEqual(c.transitions["A"]["B"], 1)
