@@ -2825,6 +2825,11 @@ class Engine(_Owner):
                 raise TypeError("the file object's read() gave %s, not str or bytes"
                                 % type(data).__name__)
             return self._load(None, data, format, lenient, max_rejections, warn)
+        if isinstance(source, _Mapping):
+            # one event's dict, as compare() takes a list of them
+            raise TypeError("source is one event dict: add it with add(**event) (load() "
+                            "takes a log: str text, bytes, a file object or an os.PathLike "
+                            "path)")
         raise TypeError("source must be str text, bytes, a file object or an os.PathLike "
                         "path, not %s" % type(source).__name__)
 
@@ -3578,7 +3583,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     event by its 1-based number: .line, and "event N: " before the message
     of every error (a TypeError or ValueError of a dict's arguments, or of
     an item that is no dict, too: "event 6: a str, not a dict of
-    Engine.add()'s arguments"; of the first, what events may be).
+    Engine.add()'s arguments"; of the first, what events may be); one
+    event's dict as events is a TypeError, "events is one event dict: pass
+    a list of them".
     lenient=True (keyword only), as civic-score --compare NEW --lenient:
     a line either scheme refuses is skipped, and one that only one scheme
     refuses is left out under both, so both columns score the same events
@@ -3601,6 +3608,10 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                             % (name, type(flag).__name__))
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
+        if isinstance(events, _Mapping):
+            # one event's dict, whose keys would be read as the events
+            # ("event 1: ... not an iterable of str")
+            raise TypeError("events is one event dict: pass a list of them")
         try:
             events = list(events)
         except TypeError:

@@ -8,6 +8,7 @@ front end over the same library.
     CIVIC_LIBRARY=build/libcivic.so.1 CIVIC_SCORE=build/civic-score \
         python3 -m unittest discover -s bindings/python/tests
 """
+import collections
 import dataclasses
 import json
 import os
@@ -19,6 +20,7 @@ import tempfile
 import textwrap
 import threading
 import time
+import types
 import unittest
 from decimal import Decimal
 
@@ -1788,6 +1790,29 @@ class TestCompare(V2):
         self.assertEqual((str(cm.exception), cm.exception.line),
                          ("event 1: events must be text, bytes, a path, a file object or an "
                           "iterable of event dicts, not an iterable of str", 1))
+        # one event's dict as the events: its keys were read as the events
+        # ("event 1: ... not an iterable of str"); it is said what it is,
+        # numbering no event, strict or lenient, and load() says it in its
+        # own terms (it takes no dicts)
+        one = dict(id="a1", subject="s", type="fine", ts="2022-01-01")
+        for events in (one, collections.OrderedDict(one), types.MappingProxyType(one), {}):
+            for lenient in (False, True):
+                with self.assertRaises(TypeError) as cm:
+                    civic.compare(events, now, new, lenient=lenient)
+                self.assertIs(type(cm.exception), TypeError)
+                self.assertEqual(str(cm.exception),
+                                 "events is one event dict: pass a list of them")
+                self.assertFalse(hasattr(cm.exception, "line"))
+            with civic.Engine(now) as engine:
+                with self.assertRaises(TypeError) as cm:
+                    engine.load(events)
+                self.assertEqual(str(cm.exception),
+                                 "source is one event dict: add it with add(**event) (load() "
+                                 "takes a log: str text, bytes, a file object or an "
+                                 "os.PathLike path)")
+                self.assertEqual(engine.event_count, 0)
+        # a list of it is what compare() takes
+        self.assertEqual(civic.compare([one], now, new).subjects_total, 1)
 
     # strict, a conflict or a limit error on a later line under one scheme
     # does not hide an earlier line the other refused: the log's first bad
