@@ -296,7 +296,9 @@ def _blanks_hint(n):
 
 def _say_read_as_text(e, text, call="load"):
     """A failed load(text) (or split(text), Rules.from_text(text): call) of
-    a one-line str that looks like a path: one
+    a one-line str (of load() and split(), bytes or a bytearray too, said
+    so: "the bytes object was read as events text") that looks like a
+    path: one
     that names a regular file (a path without .csv, .jsonl or .ndjson,
     which 1.0 read as the file), a directory, a FIFO or a device (never
     opened from a str), or that names nothing but has a '/' or an
@@ -309,6 +311,17 @@ def _say_read_as_text(e, text, call="load"):
     ("dotted keys are not supported") leaves the caller to guess.  Nothing
     is opened: only what the path names is looked up."""
     read_as, what, text_chars = _READ_AS[call]
+    if not isinstance(text, str):
+        # bytes (the path of the file they name, given as a path's bytes):
+        # looked at as the str os.fsdecode makes of them, which os.stat
+        # encodes back to the same bytes
+        if len(text) > 4097:
+            return
+        noun = _capi.READ_AS_NOUNS[bytearray if isinstance(text, bytearray) else bytes]
+        read_as = read_as.replace("the str", noun, 1)
+        text = _os.fsdecode(bytes(text))
+    else:
+        noun = _capi.READ_AS_NOUNS[str]
     # a path read with readline() keeps its line break: one at the end
     # only, and the path before it, is named too
     path = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
@@ -348,7 +361,7 @@ def _say_read_as_text(e, text, call="load"):
                     "call Rules.from_file() to read a rules file" % kind)
         else:
             hint = (read_as + ": the path it names is %s, which %s() does not open "
-                    "from a str" % (kind, call))
+                    "from %s" % (kind, call, noun.replace("the ", "a ", 1)))
     said = _BREAKS_GONE.sub("", e.message)
     if call == "from_text" and e.line and not said.startswith("line %d" % e.line):
         # the parser's message names no line: str() would have put it first
@@ -2735,7 +2748,9 @@ class Engine(_Owner):
         '/' or an extension, and has no comma or brace), the error's
         message begins by saying it was read as events text, not as a file
         name, and what reads a file, then gives the library's words about
-        the text.
+        the text; of bytes or a bytearray that hold such a path, so too
+        ("the bytes object was read as events text, not as the path of the
+        file it names: ...").
         format: None or "auto" (by extension, else by content), "csv", or
         "jsonl" (also "ndjson"), in any case.
         Strict (default): a bad line raises CivicError naming it and nothing
@@ -2787,9 +2802,12 @@ class Engine(_Owner):
                 with self._naming(source):
                     return self._load(_path_bytes(source), None, format, lenient,
                                       max_rejections, warn)
+        if isinstance(source, (str, bytes, bytearray)):
+            # text: when one line that holds a path fails, the error says
+            # first that it was read as text
+            data = _log_bytes(source) if isinstance(source, str) else source
             try:
-                report = self._load(None, _log_bytes(source), format, lenient, max_rejections,
-                                    warn)
+                report = self._load(None, data, format, lenient, max_rejections, warn)
             except CivicError as e:
                 _say_read_as_text(e, source)
                 raise
@@ -2802,7 +2820,7 @@ class Engine(_Owner):
                     report.rejections[0] = Rejection(r.line, r.column, r.code, e.message,
                                                      r.offset)
             return report
-        if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
+        if isinstance(source, (memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position
             return self._load(None, source, format, lenient, max_rejections, warn)
@@ -4162,7 +4180,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     # a log given as str is log text, as for Engine.load: text decoded with
     # surrogateescape gets its bytes back, so a bad line is named by line
     # and column, not refused as a UnicodeEncodeError
-    text = data if isinstance(data, str) and header is None else None
+    text = data if isinstance(data, (str, bytes, bytearray)) and header is None else None
     if isinstance(data, str):
         data = _log_bytes(data)
     head = None if header is None else \

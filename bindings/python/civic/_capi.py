@@ -161,9 +161,13 @@ INT64_MAX = 2 ** 63 - 1
 
 # How the message of a failed load of a str that looks like a path begins
 # (civic.Engine.load), and of a failed Rules.from_text of one: the library's
-# words, which name the line, follow it.
+# words, which name the line, follow it.  Of bytes or a bytearray, "the
+# bytes object" or "the bytearray" is said instead of "the str".
 READ_AS_TEXT = "the str was read as events text"
 READ_AS_RULES = "the str was read as rules text"
+READ_AS_NOUNS = {str: "the str", bytes: "the bytes object", bytearray: "the bytearray"}
+_READ_AS = tuple(m.replace("the str", noun, 1) for m in (READ_AS_TEXT, READ_AS_RULES)
+                 for noun in READ_AS_NOUNS.values())
 
 
 class CivicError(Exception):
@@ -195,8 +199,8 @@ class CivicError(Exception):
     def __str__(self):
         where = ""
         if self.line and not self.message.startswith(("line %d" % self.line,
-                                                      "event %d:" % self.line,
-                                                      READ_AS_TEXT, READ_AS_RULES)):
+                                                      "event %d:" % self.line) +
+                                                     _READ_AS):
             where = "line %d" % self.line
             if self.column:
                 where += ", column %d" % self.column

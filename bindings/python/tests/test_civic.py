@@ -2358,6 +2358,76 @@ class TestLoad(Base):
             finally:
                 os.chdir(cwd)
 
+    def test_bytes_naming_a_file_are_text_and_the_error_says_so(self):
+        # load(b"events.csv"), a path's bytes given for the log: they were
+        # read as a one-line CSV header and got the library's advice about
+        # a log whose line breaks curl -d removed; they get the words a str
+        # naming the file gets, said of the bytes
+        header = ("line 1: the header has no 'id', 'subject', 'type' or 'ts' column "
+                  "(required: id, subject, type, ts)")
+        reads = ("pass a pathlib.Path or an open file, or call load_file(), to read the "
+                 "file; as events: ")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "events.csv")
+            with open(path, "w") as f:
+                f.write(CSV_GOOD)
+            cwd = os.getcwd()
+            os.chdir(d)
+            try:
+                for raw in (b"events.csv", os.fsencode(path)):
+                    for given, noun in ((raw, "the bytes object"),
+                                        (bytearray(raw), "the bytearray")):
+                        for call in (self.engine.load,
+                                     lambda t: civic.compare(t, self.rules, self.rules)):
+                            with self.assertRaises(civic.CivicError) as cm:
+                                call(given)
+                            e = cm.exception
+                            self.assertEqual((e.code, e.line), (civic.CIVIC_E_SYNTAX, 1))
+                            self.assertEqual(e.message, noun + " was read as events text, "
+                                             "not as the path of the file it names: " +
+                                             reads + header)
+                            self.assertNotIn("curl", str(e))
+                            # the message names the line: str() puts none before it
+                            self.assertEqual(str(e), "CIVIC_E_SYNTAX: " + e.message)
+                # a lenient JSON Lines load skips the one line, and says so
+                rep = self.engine.load(b"events.csv", format="jsonl", lenient=True)
+                self.assertEqual(rep.rejections[0].message,
+                                 "the bytes object was read as events text, not as the path "
+                                 "of the file it names: " + reads +
+                                 "line 1, column 1: expected a JSON object '{'")
+                # with the line break readline() leaves, or naming a FIFO
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load(b"events.csv\n")
+                self.assertEqual(cm.exception.message,
+                                 "the bytes object was read as events text: it ends in a "
+                                 "line break, and without it names a file (a line read with "
+                                 "readline() keeps its line break): strip it, then " +
+                                 reads + header)
+                os.mkfifo("pipe.csv")
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load(b"pipe.csv")
+                self.assertEqual(cm.exception.message,
+                                 "the bytes object was read as events text: the path it "
+                                 "names is a FIFO, which load() does not open from a bytes "
+                                 "object; as events: " + header)
+                # split() says it in its words
+                with self.assertRaises(civic.CivicError) as cm:
+                    civic.split(b"events.csv", 2)
+                self.assertEqual(cm.exception.message,
+                                 "the bytes object was read as events text, not as the path "
+                                 "of the file it names: pass its bytes (open(path, "
+                                 "'rb').read()) to split the file; as events: " + header)
+                # bytes that name nothing and look like no path, or hold a
+                # comma, keep the library's words
+                for raw in (b"nothing", b"events,csv"):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load(raw)
+                    self.assertNotIn("read as events text", cm.exception.message)
+                    self.assertIn("curl -d", cm.exception.message)
+                self.assertEqual(self.engine.event_count, 0)
+            finally:
+                os.chdir(cwd)
+
     def test_load_file_objects(self):
         rep = self.engine.load(io.StringIO(CSV_GOOD))
         self.assertEqual(rep.accepted, 3)
