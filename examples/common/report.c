@@ -532,7 +532,7 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
         shown(out, civic_rules_grade_name(r, g));
         put(out, "</td><td class=\"n\">");
         if (civic_rules_grade_min(r, g, &min) == CIVIC_OK) fixed(out, min, 2);
-        else put(out, "below");
+        else put(out, civic_rules_grade_count(r) == 1 ? "any score" : "below");
         put(out, "</td></tr>\n");
     }
     put(out, "</table></div>\n");
@@ -1893,6 +1893,41 @@ static void projection_next(projection *p)
     p->tried_last = false;
 }
 
+/* What the posted table holds and how to object to its entries (w: the
+ * scheme's objection window, `closes` when it ends): above the table, so
+ * only with one (an empty section says "No entry is posted now" alone). */
+static void posted_intro(const answers_sink *out, const civic_scheme_info *info, const span *w,
+                         bool closes)
+{
+    put(out, "<p>These entries are in their publicity period: each counts from the date in "
+             "its last column, by the points "
+             "shown (a repeat offence, a cap or one act counted once taken into account, as "
+             "things stand now). A resident may object to one at the community office");
+    if (closes) {
+        put(out, " before the moment in its Object before column: ");
+        if (w->kind == 'e') {
+            put(out, "the start of the ");
+            text(out, w->unit);
+            put(out, " after the one it is dated in");
+        } else {
+            span_put(out, info->objection_window);
+            put(out, " after its date and time in the Dated column");
+        }
+        put(out, ". A date there without a time of day means midnight at the start of that day, "
+                 "so the last day to object is the day before. Objections stay open until that "
+                 "moment even if the entry has started to count and left this table by then; "
+                 "the column says closed once it has passed, and an objection made later has no "
+                 "effect.</p>\n");
+    } else if (w->kind == 'f') {
+        put(out, " at any time, before or after it starts to count: the scheme sets no time "
+                 "limit for objections.</p>\n");
+    } else { /* a window this page cannot read: as written */
+        put(out, ", within ");
+        text(out, info->objection_window);
+        put(out, " of its date in the Dated column.</p>\n");
+    }
+}
+
 /* The entries in their publicity period at as_of: what the rules table says
  * is "posted for" a while is posted here, so that a resident can object
  * before it counts.  Named as the lists name: not in small cells.  Only for
@@ -1908,10 +1943,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     civic_result *all = NULL;
     int rc = civic_engine_subjects(e, as_of, &all);
     if (rc != CIVIC_OK) return rc;
-    put(out, "<h2 id=\"posted\">Posted before they count</h2>\n<p>These entries are in their "
-             "publicity period: each counts from the date in its last column, by the points "
-             "shown (a repeat offence, a cap or one act counted once taken into account, as "
-             "things stand now). A resident may object to one at the community office");
+    put(out, "<h2 id=\"posted\">Posted before they count</h2>\n");
     civic_scheme_info info = CIVIC_SCHEME_INFO_INIT;
     span w = civic_rules_scheme_info(r, &info) == CIVIC_OK ? span_of(info.objection_window)
                                                            : (span){ 'f', 0, NULL };
@@ -1921,29 +1953,6 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
      * after it included, and an objection on that day was late.  The
      * instant may come after the entry counts and leaves the table. */
     bool closes = objections_close(&w, 0, 0) != CIVIC_FOREVER;
-    if (closes) {
-        put(out, " before the moment in its Object before column: ");
-        if (w.kind == 'e') {
-            put(out, "the start of the ");
-            text(out, w.unit);
-            put(out, " after the one it is dated in");
-        } else {
-            span_put(out, info.objection_window);
-            put(out, " after its date and time in the Dated column");
-        }
-        put(out, ". A date there without a time of day means midnight at the start of that day, "
-                 "so the last day to object is the day before. Objections stay open until that "
-                 "moment even if the entry has started to count and left this table by then; "
-                 "the column says closed once it has passed, and an objection made later has no "
-                 "effect.</p>\n");
-    } else if (w.kind == 'f') {
-        put(out, " at any time, before or after it starts to count: the scheme sets no time "
-                 "limit for objections.</p>\n");
-    } else { /* a window this page cannot read: as written */
-        put(out, ", within ");
-        text(out, info.objection_window);
-        put(out, " of its date in the Dated column.</p>\n");
-    }
     size_t rows = 0, ncontested = 0;
     projection proj;
     memset(&proj, 0, sizeof(proj));
@@ -1979,8 +1988,10 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
                                                 "Object before", "Counts from", NULL };
             static const char *const cols_open[] = { "Resident", "Group", "Rule", "Points",
                                                      "Dated", "Counts from", NULL };
-            if (rows++ == 0)
+            if (rows++ == 0) {
+                posted_intro(out, &info, &w, closes);
                 table_open(out, "posted", NULL, "data-table", "posted", closes ? cols : cols_open);
+            }
             resident_row(out, c, s.subject, s.group);
             shown(out, x.type);
             /* a direct grade (0 points, say) does what its points do not
