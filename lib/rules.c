@@ -807,14 +807,15 @@ int civic__rb_seen(builder *b, uint32_t *keys, int bit, const char *key, size_t 
 }
 
 /* The letters of s (n bytes): each UTF-8 character one unit, its bytes
- * packed in a uint32_t (an ASCII letter in lower case), so a misspelt name
- * in Chinese is one edit from its list as one in English is; a byte that
- * begins no character is a unit of its own.  At most n units. */
-static size_t near_units(const char *s, size_t n, uint32_t *u)
+ * packed in a uint32_t (an ASCII letter in lower case when fold), so a
+ * misspelt name in Chinese is one edit from its list as one in English is;
+ * a byte that begins no character is a unit of its own.  At most n units. */
+static size_t near_units(const char *s, size_t n, bool fold, uint32_t *u)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; m++) {
-        uint32_t x = (uint32_t)ascii_lower((unsigned char)s[i++]);
+        unsigned char c = (unsigned char)s[i++];
+        uint32_t x = (uint32_t)(fold ? ascii_lower(c) : c);
         for (int k = 1; k < 4 && i < n && ((unsigned char)s[i] & 0xc0) == 0x80; k++)
             x = x << 8 | (unsigned char)s[i++];
         u[m] = x;
@@ -862,30 +863,70 @@ static unsigned key_distance(const uint32_t *a, size_t an, const uint32_t *b, si
     return d[an][bn];
 }
 
+/* How near a name is to a key, for a choice among names as near: its
+ * edits with case ignored, then its edits with case counted (a name one
+ * edit away in its own letters before one as near only when case is
+ * ignored: "hera" is "hero", not "HeRo"), then its letters in another case
+ * where the two agree, from their start and from their end ("herO" is
+ * "hero", one letter in another case, not "HeRo", three).  Less is
+ * nearer, field by field. */
+typedef struct near_rank {
+    unsigned edits, exact, other;
+} near_rank;
+
+static bool rank_below(near_rank x, near_rank y)
+{
+    if (x.edits != y.edits) return x.edits < y.edits;
+    if (x.exact != y.exact) return x.exact < y.exact;
+    return x.other < y.other;
+}
+
+/* The letters in another case of a and b (folded fa, fb; as they are, a
+ * and b) where the folded agree, from their start and from their end. */
+static unsigned case_other(const uint32_t *fa, const uint32_t *a, size_t an, const uint32_t *fb,
+                           const uint32_t *b, size_t bn)
+{
+    unsigned other = 0;
+    size_t p = 0, q = 0;
+    for (; p < an && p < bn && fa[p] == fb[p]; p++) other += a[p] != b[p];
+    for (; q < an - p && q < bn - p && fa[an - 1 - q] == fb[bn - 1 - q]; q++)
+        other += a[an - 1 - q] != b[bn - 1 - q];
+    return other;
+}
+
 /* The name a misspelt `key` most likely meant, of the names nth(ctx, i)
  * for i < n (NULL ends them early): the same letters in another case, or
  * one edit away ("pionts", "bsae"), or two for names of six letters or
- * more ("utc_ofset" -> "utc_offset"); the first of the nearest; NULL if
- * none is that near.  nearest_within: at most `best` edits away.  Names of
- * more than KEY_NEAR_MAX letters are near none. */
+ * more ("utc_ofset" -> "utc_offset"); of the nearest, the least by
+ * near_rank, then the first; NULL if none is that near.  nearest_within:
+ * at most `best` edits away.  Names of more than KEY_NEAR_MAX letters are
+ * near none. */
 static const char *nearest_within(const void *ctx, const char *(*nth)(const void *, size_t),
                                   size_t n, const char *key, size_t len, unsigned best)
 {
     const char *found = NULL;
-    uint32_t a[KEY_NEAR_BYTES], b[KEY_NEAR_BYTES];
+    near_rank least = { 0, 0, 0 };
+    uint32_t a[KEY_NEAR_BYTES], b[KEY_NEAR_BYTES], ea[KEY_NEAR_BYTES], eb[KEY_NEAR_BYTES];
     if (len == 0 || len > KEY_NEAR_BYTES) return NULL;
-    size_t an = near_units(key, len, a);
+    size_t an = near_units(key, len, true, a);
     if (an > KEY_NEAR_MAX) return NULL;
+    near_units(key, len, false, ea);
     for (size_t i = 0; i < n; i++) {
         const char *name = nth(ctx, i);
         if (!name) break;
         size_t m = strlen(name);
         if (m > KEY_NEAR_BYTES) continue;
-        size_t bn = near_units(name, m, b);
+        size_t bn = near_units(name, m, true, b);
         if (bn > KEY_NEAR_MAX || (bn > an ? bn - an : an - bn) > best) continue;
         unsigned d = key_distance(a, an, b, bn, best);
-        if (d < best || (d == best && !found)) {
+        if (d > best) continue;
+        /* case counted only for a name as near as the nearest so far */
+        near_units(name, m, false, eb);
+        near_rank k = { d, key_distance(ea, an, eb, bn, KEY_NEAR_MAX),
+                        case_other(a, ea, an, b, eb, bn) };
+        if (!found || rank_below(k, least)) {
             best = d;
+            least = k;
             found = name;
         }
     }
@@ -897,7 +938,7 @@ static const char *nearest(const void *ctx, const char *(*nth)(const void *, siz
 {
     uint32_t u[KEY_NEAR_BYTES];
     if (len == 0 || len > KEY_NEAR_BYTES) return NULL;
-    return nearest_within(ctx, nth, n, key, len, near_units(key, len, u) >= 6 ? 2 : 1);
+    return nearest_within(ctx, nth, n, key, len, near_units(key, len, true, u) >= 6 ? 2 : 1);
 }
 
 /* The limits the messages of new_rule and new_cap give. */
@@ -1012,11 +1053,14 @@ static const char *list_at(const void *ctx, size_t i)
 
 const char *civic__rules_list_meant(const civic_rules *r, const char *s, size_t n)
 {
-    /* the same letters in another case, whatever the name's length (the
-     * edit distance takes names of KEY_NEAR_MAX letters at most); of two
-     * ("Dog", "dog" for "doG"), the one with the fewest in another case */
-    const char *found = NULL;
     size_t count = (size_t)r->flag_count + r->measure_count, least = SIZE_MAX;
+    const char *found = nearest(r, list_at, count, s, n);
+    if (found) return found;
+    /* a name too long for the edit distance (more than KEY_NEAR_MAX
+     * letters: nearest has found any other name of the same letters): the
+     * same letters in another case, of two the one with the fewest in
+     * another case, then the first (edits with case counted are not
+     * measured on names that long) */
     for (size_t i = 0; i < count; i++) {
         const char *name = list_at(r, i);
         size_t k = 0, other = 0;
@@ -1029,7 +1073,7 @@ const char *civic__rules_list_meant(const civic_rules *r, const char *s, size_t 
             found = name;
         }
     }
-    return found ? found : nearest(r, list_at, count, s, n);
+    return found;
 }
 
 int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *name, size_t n,

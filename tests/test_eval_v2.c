@@ -666,6 +666,26 @@ static void a_name_that_is_no_list_gets_the_list_it_meant(void **state)
     assert_string_equal(civic_rules_list_meant(r, "Dog"), "Dog");
     assert_string_equal(civic_rules_list_meant(r, "dog"), "dog");
     civic_rules_free(r);
+    /* of names as near with case ignored, the one nearer in its own
+     * letters: "hera" is one edit from "hero", three from "HeRo" (which
+     * comes first); "herO" is one letter in another case from "hero", three
+     * from "HeRo"; "HeRa" is one edit from "HeRo", three from "hero" */
+    r = rules_from(TEST_SCHEME "[rule.r1]\npoints = 0\nflag = \"HeRo\"\n"
+                               "[rule.r2]\npoints = 0\nflag = \"hero\"\n");
+    assert_string_equal(civic_rules_list_meant(r, "hera"), "hero");
+    assert_string_equal(civic_rules_list_meant(r, "herO"), "hero");
+    assert_string_equal(civic_rules_list_meant(r, "HeRa"), "HeRo");
+    assert_string_equal(civic_rules_list_meant(r, "hEro"), "hero");
+    assert_string_equal(civic_rules_list_meant(r, "HERO"), "HeRo");
+    civic_rules_free(r);
+    /* as near counting case too, the fewest letters in another case:
+     * "xaA" is one swap from "xAa" (two letters in another case) and one
+     * letter in another case from "xaa" */
+    r = rules_from(TEST_SCHEME "[rule.r1]\npoints = 0\nflag = \"xAa\"\n"
+                               "[rule.r2]\npoints = 0\nflag = \"xaa\"\n");
+    assert_string_equal(civic_rules_list_meant(r, "xaA"), "xaa");
+    assert_string_equal(civic_rules_list_meant(r, "XAa"), "xAa");
+    civic_rules_free(r);
     /* edits count letters, not bytes: a Chinese character dropped or
      * changed (three bytes each) is one edit, as an ASCII letter is; a
      * four-letter name is allowed one, whatever its bytes */

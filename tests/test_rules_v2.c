@@ -1376,6 +1376,7 @@ static void a_measure_naming_no_grade_is_told_the_grades(void **state)
 #define G4 "[[grade]]\nname = \"AAA\"\nmin = 3\n[[grade]]\nname = \"AA\"\nmin = 2\n" \
            "[[grade]]\nname = \"A\"\nmin = 1\n[[grade]]\nname = \"B\"\n"
 #define M "[measure.m]\nkind = \"incentive\"\ngrades = "
+#define HH "[[grade]]\nname = \"HeRo\"\nmin = 2\n[[grade]]\nname = \"hero\"\n"
     static const struct { const char *text, *what; } cases[] = {
         { G1 M "\"AAA\"\n", "line 5, column 10: 'grades': \"AAA\" is not a grade of this scheme "
                             "(the only grade is \"A\")" },
@@ -1387,6 +1388,18 @@ static void a_measure_naming_no_grade_is_told_the_grades(void **state)
         { G4 M "\"AAAA\"\n", "line 14, column 10: 'grades': \"AAAA\" is not a grade of this "
                              "scheme (did you mean 'AAA'? the grades are \"AAA\", \"AA\", \"A\" "
                              "and \"B\")" },
+        /* of two as near with case ignored, the one nearer in its own
+         * letters: "herO" is one letter in another case from "hero", three
+         * from "HeRo"; "hera" one edit from "hero", three from "HeRo" */
+        { HH M "\"herO\"\n", "line 8, column 10: 'grades': \"herO\" is not a grade of this "
+                              "scheme (did you mean 'hero'? the grades are \"HeRo\" and "
+                              "\"hero\")" },
+        { HH M "\"hera\"\n", "line 8, column 10: 'grades': \"hera\" is not a grade of this "
+                              "scheme (did you mean 'hero'? the grades are \"HeRo\" and "
+                              "\"hero\")" },
+        { HH M "\"HeRa\"\n", "line 8, column 10: 'grades': \"HeRa\" is not a grade of this "
+                              "scheme (did you mean 'HeRo'? the grades are \"HeRo\" and "
+                              "\"hero\")" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         rules_refused_saying(cases[k].text, cases[k].what);
@@ -1416,6 +1429,7 @@ static void a_measure_naming_no_grade_is_told_the_grades(void **state)
     }
 #undef M
 #undef G4
+#undef HH
 }
 
 /* A blank beside a list's ';' ("AAA; AA") or at an end of a name a measure
