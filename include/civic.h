@@ -1002,6 +1002,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  *  and removes its temporary file.  When path is a symbolic link, the file
  *  it leads to is replaced and the link stays; a link to a missing file,
  *  and a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.
+ *  So does a directory (or a link to one, or a path ending in '/'), before
+ *  anything is written: "cannot save snapshot PATH: Is a directory" (since
+ *  1.1; before, "cannot rename snapshot PATH: ..."); also for
+ *  civic_engine_compact's snapshot_path.
  *  @return CIVIC_OK, CIVIC_E_IO (err names the path and the system error),
  *          CIVIC_E_NOMEM, CIVIC_E_INVALID (also when path holds a libcivic
  *          journal, this engine's or another's, under any name: the

@@ -248,6 +248,20 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
     if (link < 0) return link;
     const char *file = link ? target : path;
     char brief[CIVIC_PATH_BRIEF_SIZE];
+    /* A directory, or a name ending in '/' (which only a directory can
+     * have), is told as open(2) tells it, EISDIR (ENOTDIR: "F/" of a file
+     * F), before any temporary file is made: not as the rename over it
+     * that would fail ("cannot rename snapshot D: Is a directory"). */
+    struct stat st;
+    size_t n = strlen(file);
+    int why = 0;
+    if (stat(file, &st) == 0)
+        why = S_ISDIR(st.st_mode) ? EISDIR : 0;
+    else if (n > 0 && file[n - 1] == '/')
+        why = errno == ENOENT ? EISDIR : errno == ENOTDIR ? ENOTDIR : 0;
+    if (why)
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot save snapshot %s: %s",
+                                civic__path_brief(path, brief), strerror(why));
     if (holds_journal(file))
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "%s holds a libcivic journal, "
                                 "which a snapshot would replace: give the snapshot a file of "

@@ -830,6 +830,64 @@ static void add_one(civic_engine *e, const char *id, const char *type, const cha
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
 }
 
+/* A save or compaction onto a directory is told as the open of one is,
+ * "cannot save snapshot D: Is a directory" (it said "cannot rename", a
+ * step the caller never asked for), and so is a name ending in '/', which
+ * only a directory can have; the directory and the one it is in are left
+ * as they were, and the journal stays attached. */
+static void a_snapshot_onto_a_directory_is_told_so(void **state)
+{
+    (void)state;
+    char expect[512], given[300], link_to[300];
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *e = engine_with_log(10);
+    assert_int_equal(mkdir(path_in("ondir"), 0755), 0);
+    assert_int_equal(mkdir(path_in("ondir/d"), 0755), 0);
+    snprintf(link_to, sizeof(link_to), "%s", path_in("ondir/d"));
+    assert_int_equal(symlink(link_to, path_in("ondir/to_d")), 0);
+    write_all(path_in("ondir/f"), (const unsigned char *)"x", 1);
+    static const struct { const char *name, *cause; } cases[] = {
+        { "ondir/d", "Is a directory" },      { "ondir/d/", "Is a directory" },
+        { "ondir/d/.", "Is a directory" },    { "ondir/to_d", "Is a directory" },
+        { "ondir/none/", "Is a directory" },  { "ondir/f/", "Not a directory" },
+    };
+    for (int journaled = 0; journaled < 2; journaled++) {
+        if (journaled)
+            assert_int_equal(civic_engine_journal_open(e, path_in("ondir/j.jnl"), CIVIC_SYNC_NONE,
+                                                       NULL, &err),
+                             CIVIC_OK);
+        for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+            snprintf(given, sizeof(given), "%s", path_in(cases[k].name));
+            snprintf(expect, sizeof(expect), "cannot save snapshot %s: %s", given, cases[k].cause);
+            assert_int_equal(civic_engine_save(e, given, &err), CIVIC_E_IO);
+            assert_string_equal(err.message, expect);
+            assert_int_equal(civic_engine_compact(e, given, &err), CIVIC_E_IO);
+            assert_string_equal(err.message, expect);
+        }
+    }
+    /* nothing made in either directory; the journal takes writes */
+    size_t n;
+    char **names = names_in("ondir", &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(names[0], "d");
+    assert_string_equal(names[1], "f");
+    assert_string_equal(names[2], "j.jnl");
+    assert_string_equal(names[3], "to_d");
+    free_names(names, n);
+    names = names_in("ondir/d", &n);
+    assert_int_equal(n, 0);
+    free_names(names, n);
+    add_one(e, "after_dir", "fine", "2024-01-01");
+    /* a journal opened on a directory says so as open(2) does */
+    civic_engine *other = fresh_engine();
+    snprintf(expect, sizeof(expect), "journal %s: cannot open: Is a directory", link_to);
+    assert_int_equal(civic_engine_journal_open(other, link_to, CIVIC_SYNC_NONE, NULL, &err),
+                     CIVIC_E_IO);
+    assert_string_equal(err.message, expect);
+    civic_engine_free(other);
+    civic_engine_free(e);
+}
+
 /* A compaction whose very last step fails (the directory sync after the new,
  * empty journal took the path: here for want of a descriptor) has left the
  * snapshot and the new journal holding every event.  The engine used to go
@@ -4471,6 +4529,7 @@ int main(void)
         cmocka_unit_test(large_quantities_survive_a_rollback_and_a_snapshot),
         cmocka_unit_test(snapshot_of_an_empty_engine_loads_as_empty),
         cmocka_unit_test(snapshot_save_leaves_no_temporary_file),
+        cmocka_unit_test(a_snapshot_onto_a_directory_is_told_so),
         cmocka_unit_test(snapshot_truncated_at_every_offset_is_rejected),
         cmocka_unit_test(snapshot_with_any_flipped_bit_is_rejected),
         cmocka_unit_test(a_checksum_mismatch_names_the_part_it_covers),
