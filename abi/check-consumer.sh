@@ -97,6 +97,25 @@ for f in sorted(glob.glob(root + "/**/*.md", recursive=True)):
 PY
 ) || fail "checking the installed manual's links"
 [ -z "$broken" ] || fail "links of the installed manual that do not resolve: $broken"
+# the man pages name the documentation where this install put it (DOCDIR:
+# /usr/share/doc/libcivic here), not the source tree's /usr/local one;
+# libcivic(3)'s helgrind and drd commands give its suppression file, there
+docdir=/usr/share/doc/libcivic
+for page in man/man1/civic-score.1 man/man3/libcivic.3 man/man8/civic-server.8 \
+            doc/libcivic/docs/civic-score.1 doc/libcivic/docs/libcivic.3 \
+            doc/libcivic/docs/civic-server.8; do
+    [ -f "$root/share/$page" ] || continue # civic-server.8: with the server only
+    ! grep -q /usr/local/share/doc/libcivic "$root/share/$page" ||
+        fail "share/$page names /usr/local/share/doc/libcivic, not $docdir"
+done
+[ -f "$stage$docdir/libcivic.supp" ] || fail "no $docdir/libcivic.supp"
+for page in man/man3/libcivic.3 doc/libcivic/docs/libcivic.3; do
+    n=$(grep -c -F -e "suppressions=$docdir/libcivic.supp" "$root/share/$page") || n=0
+    [ "$n" = 2 ] ||
+        fail "share/$page: $n of its helgrind and drd commands name $docdir/libcivic.supp, not 2"
+    grep -qx ".I $docdir/libcivic.supp" "$root/share/$page" ||
+        fail "share/$page: its FILES do not name $docdir/libcivic.supp"
+done
 grep -qx 'License: MIT' "$lib/pkgconfig/civic.pc" || fail "civic.pc names no license"
 find "$stage" ! -type d | LC_ALL=C sort | sed "s|^$stage||" > "$out/installed.txt"
 n=$(wc -l < "$out/installed.txt" | tr -d ' ')
