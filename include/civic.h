@@ -1254,13 +1254,14 @@ CIVIC_API int civic_engine_list(const civic_engine *engine, const char *name, in
 /** The list a name that is neither a flag nor a measure of the scheme most
  *  likely meant, for a "did you mean" after CIVIC_E_NOTFOUND: a flag or a
  *  measure of the same letters in another case ("Dishonest": "dishonest"),
- *  whatever its length, or as near as the rules reader's "did you mean" of a misspelt name asks
- *  (one edit away, two for names of six letters or more, a letter being a
- *  character whatever its bytes).  Of the nearest, as the rules reader
- *  chooses: the one fewest edits away counting case ("hera": "hero" before
- *  "HeRo"), then the one with the fewest letters in another case ("herO":
- *  "hero"), then the first, flags before measures.  The flag or measure itself when name
- *  is one.  Ownership: borrowed from rules.
+ *  whatever its length, or as near as the rules reader's "did you mean" of
+ *  a misspelt name asks (one edit away, two for names of six letters or
+ *  more, a letter being a character whatever its bytes).  Of the nearest,
+ *  as the rules reader chooses: the one fewest edits away counting case
+ *  ("hera": "hero" before "HeRo"), then the one with the fewest letters in
+ *  another case ("herO": "hero"), then the first, flags before measures.
+ *  The flag or measure itself when name is one.  Ownership: borrowed from
+ *  rules.
  *  @return the name, or NULL when none is that near (or rules or name is
  *          NULL).  Threads: any. */
 CIVIC_API const char *civic_rules_list_meant(const civic_rules *rules, const char *name);
