@@ -1339,6 +1339,27 @@ def posted_page(tmp):
     check(got == {"h1", "h3", "hs"}, "posted: --min-group 1 names every resident: %s" % got)
     raw, got = posted("-r", os.path.join(REPO, "examples", "data", "community-1.0.toml"))
     check('id="posted"' not in raw and not got, "posted: no section for a scheme without publicity")
+    # at 2025-08-01 nothing is posted: the section says so, and no text
+    # explains a table's columns above no table
+    raw = subprocess.run([ARGS.cli, "-f", "html", "--min-group", "1", "-t", "2025-08-01", log],
+                         check=True,
+                         capture_output=True, timeout=60).stdout.decode("utf-8")
+    section = re.search(r'<h2 id="posted">.*?(?=<h2 )', raw, re.S)
+    check(section and section.group(0) == '<h2 id="posted">Posted before they count</h2>\n'
+          '<p data-posted="0">No entry is posted now.</p>\n',
+          "posted: an empty section holds its heading and 'No entry is posted now.' alone: %r"
+          % (section.group(0) if section else None))
+    # a scheme of one grade: its grade is had from any score, not from "below"
+    one = os.path.join(tmp, "one-grade.toml")
+    with open(one, "w") as f:
+        f.write('[scheme]\nbase = 0\n[[grade]]\nname = "A"\n[rule.x]\npoints = 1\n')
+    raw = subprocess.run([ARGS.cli, "-r", one, "-f", "html", "-"], input=b"id,subject,type,ts\n"
+                         b"e1,s1,x,2025-01-01\n", check=True, capture_output=True,
+                         timeout=60).stdout.decode("utf-8")
+    grades = re.search(r'<table data-table="grades".*?</table>', raw, re.S)
+    check(grades and '<td class="n">any score</td>' in grades.group(0)
+          and "below" not in grades.group(0),
+          "posted: one grade is shown from any score: %r" % (grades.group(0) if grades else None))
 
 
 
