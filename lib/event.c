@@ -311,6 +311,22 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
         ts_hint_as_written(w, w, slip, utc_offset, fmt, buf, size);
         return true;
     }
+    /* a date with a zone after it (2025-06-30Z, 2025-06-30+08:00): midnight
+     * there only with its time written, else the scheme's local midnight */
+    bool date = n == 11 || n == 16;
+    for (size_t k = 0; date && k < 10; k++)
+        date = k == 4 || k == 7 ? v[k] == '-' : v[k] >= '0' && v[k] <= '9';
+    if (date && (n == 11 ? v[10] == 'Z' || v[10] == 'z'
+                         : (v[10] == '+' || v[10] == '-') && v[13] == ':')) {
+        int64_t midnight;
+        const char *why;
+        snprintf(w, sizeof(w), "%.10sT00:00:00%s", v, n == 11 ? "Z" : "");
+        if (n == 16) snprintf(w + 19, sizeof(w) - 19, "%.6s", v + 10);
+        if (ts_takes(w, utc_offset) &&
+            civic__time_parse(v, 10, utc_offset, &midnight, &why) == CIVIC_OK)
+            snprintf(buf, size, " (write %s, or %.10s for the scheme's local midnight)", w, v);
+        return true;
+    }
     bool clock = n >= 19 && v[4] == '-' && v[13] == ':' && v[16] == ':';
     if (clock && n > 20 && v[19] == ',' && v[20] >= '0' && v[20] <= '9') {
         snprintf(w, sizeof(w), "%.19s.%.*s", v, (int)(n - 20), v + 20);
