@@ -2617,9 +2617,9 @@ static int check_combinations(const options *o, bool format_given)
     if (o->explain && o->top)
         return usage_error("%s", "--explain and --top do not go together (a record has no ranking)");
     if (o->list && (o->explain || o->groups >= 0 || o->top || o->compare))
-        return usage_error("%s", "--list goes with none of --explain, --groups, --top, --compare");
+        return usage_error("%s", "--list goes with none of --explain, --groups, --top or --compare");
     if (o->compare && (o->explain || o->groups >= 0 || o->top))
-        return usage_error("%s", "--compare goes with none of --explain, --groups, --top");
+        return usage_error("%s", "--compare goes with none of --explain, --groups or --top");
     if (o->changed && !o->compare) return usage_error("%s", "--changed needs --compare");
     if (o->detail && !o->explain) return usage_error("%s", "--detail needs --explain");
     /* the table's NOTE already says what --detail adds: refused, not ignored */

@@ -682,6 +682,15 @@ if [ ! -s "$T/err" ]; then ok; else bad "explain with events warned: $(cat "$T/e
 # options that do not combine are usage errors
 status explain-groups 1 "do not go together" -- --explain s1 --groups 1 $D/events.csv
 status explain-top 1 "do not go together" -- --explain s1 --top 2 $D/events.csv
+# each list of options ends in "or", as --objections' does
+for other in "--explain s1" "--groups 1" "--top 1" "--compare $D/rules.toml"; do
+    status "list with $other" 1 "^civic-score: --list goes with none of --explain, --groups, --top or --compare$" -- \
+        $R --list dishonest $other $D/events.csv
+done
+for other in "--explain s1" "--groups 1" "--top 1"; do
+    status "compare with $other" 1 "^civic-score: --compare goes with none of --explain, --groups or --top$" -- \
+        $R --compare $D/rules.toml $other $D/events.csv
+done
 # --detail: what a script needs to add a record up to its score (flag,
 # ceiling, affects, qty per rule entry; the record's own ceiling in JSON), as
 # the table's NOTE shows it; opt-in, so the records above keep their bytes
