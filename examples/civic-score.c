@@ -2674,7 +2674,9 @@ static int parse_options(int argc, char **argv, options *o)
             if (o->compare)
                 return usage_error("%s", "--compare takes one rules file; it was given twice: "
                                          "run civic-score once per scheme");
-            if (!*v) return usage_error("%s", "option --compare needs a rules file");
+            if (!*v)
+                return usage_error("%s", "option --compare needs a rules file, not an empty file "
+                                         "name (an unset shell variable?)");
             o->compare = v;
             break;
         case OPT_CHANGED: o->changed = 1; break;
@@ -2687,9 +2689,9 @@ static int parse_options(int argc, char **argv, options *o)
             break;
         case OPT_LENIENT: o->lenient = 1; break;
         case 'r': /* named as typed: --rules= is no -r */
-            if (!*v)
-                return usage_error("option %s needs a rules file",
-                                   longindex >= 0 ? "--rules" : "-r");
+            if (!*v) /* as an empty log's name is told */
+                return usage_error("option %s needs a rules file, not an empty file name (an "
+                                   "unset shell variable?)", longindex >= 0 ? "--rules" : "-r");
             o->rules_path = v;
             o->rules_one_dash = glued_long; /* said if no such file (load_rules) */
             break;

@@ -818,13 +818,15 @@ rmdir "$T/cwd/ules.d" && mkdir "$T/cwd/ules"
 (cd "$T/cwd" && "$abs_cli" -rules "$OLDPWD/$D/events.csv") >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: ules: cannot read: Is a directory" ]; then ok; else
     bad "-rules, a directory ules: no hint: $rc $(cat "$T/err")"; fi
-status empty-rules 1 "option -r needs a rules file" -- -r '' $D/events.csv
-status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/events.csv
+# an empty name, as an empty log's is told (it said "needs a rules file" alone)
+status empty-rules 1 "^civic-score: option -r needs a rules file, not an empty file name (an unset shell variable?)$" -- -r '' $D/events.csv
+status empty-compare 1 "^civic-score: option --compare needs a rules file, not an empty file name (an unset shell variable?)$" -- --compare= $D/events.csv
+status empty-compare-apart 1 "^civic-score: option --compare needs a rules file, not an empty file name (an unset shell variable?)$" -- $R --compare '' $D/events.csv
 # the form typed is named (--rules= said "option -r"), abbreviated or not
-status empty-rules-long 1 "^civic-score: option --rules needs a rules file$" -- --rules= $D/events.csv
+status empty-rules-long 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rules= $D/events.csv
 status empty-file 1 "^civic-score: an empty file name (an unset shell variable?): name a log, or - for standard input$" -- $R $D/events.csv ''
-status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file$" -- --rules '' $D/events.csv
-status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file$" -- --rul= $D/events.csv
+status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rules '' $D/events.csv
+status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rul= $D/events.csv
 # the page's options, all of them (it named --groups and --min-group only,
 # though -r, -t and --lenient go with it too)
 for other in "--explain s1" "--top 1" "--list dishonest" "--compare $D/rules.toml"; do
