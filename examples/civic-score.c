@@ -2869,6 +2869,20 @@ static bool names_stdin_fd(const char *path)
            strcmp(path, "/proc/self/fd/0") == 0;
 }
 
+/* Whether the rules file at path, which err says defines no [[grade]], is
+ * empty: a regular file of no bytes, or /dev/null (a pipe's bytes are read
+ * and gone: it keeps the library's words).  Asked after the load, which
+ * names a file of blanks or comments alone the same way, line 1, column 1. */
+static bool rules_file_empty(const char *path, const civic_error *err)
+{
+    static const char none[] = "line 1, column 1: the rules define no [[grade]]";
+    struct stat st, null;
+    if (strncmp(err->message, none, sizeof(none) - 1) != 0 || stat(path, &st) != 0) return false;
+    if (S_ISREG(st.st_mode)) return st.st_size == 0;
+    return S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+           st.st_rdev == null.st_rdev;
+}
+
 /* The scheme of a rules file (NULL: the built-in one) given with option
  * (-r or --compare), read once a run: --compare's second pass makes its
  * engines again from the civic_rules loaded here (a FIFO, a <(...) or
@@ -2893,8 +2907,7 @@ static int load_rules(const char *path, const char *option, const char *one_dash
         return EXIT_INPUT;
     }
     if (from_stdin && len == 0) { /* a pipe whose writer failed: say that, not "no [[grade]]" */
-        complain("%s", "<stdin>: standard input is empty: the rules (-r - or --compare -) were "
-                       "to come on it");
+        complain("<stdin>: standard input is empty: the rules (%s -) were to come on it", option);
         free(text);
         return EXIT_INPUT;
     }
@@ -2910,7 +2923,10 @@ static int load_rules(const char *path, const char *option, const char *one_dash
          * its line and column, not its words on TOML before that */
         const char *what = rules_file_what(&err);
         if (from_stdin) path = "<stdin>";
-        if (path && what && err.line > 0)
+        if (path && !from_stdin && rules_file_empty(path, &err))
+            complain("%s: the rules file is empty (given with %s): a scheme needs at least one "
+                     "[[grade]]", path, option);
+        else if (path && what && err.line > 0)
             complain("%s: line %llu, column %u: %s%s", path, (unsigned long long)err.line,
                      err.column, what,
                      strncmp(what, "not a rules file: an event log", 30) == 0

@@ -541,6 +541,23 @@ status compare-and-log-stdin 1 "standard input is read once: it cannot hold both
 : | "$CLI" -r - $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: standard input is empty" "$T/err"; then ok
 else bad "rules-stdin-empty: exit $rc: $(cat "$T/err")"; fi
+# ... naming the option that read it (it named both, "-r - or --compare -")
+for opt in "-r" "--compare"; do
+    : | "$CLI" $R $opt - $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
+    if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: <stdin>: standard input is empty: the rules ($opt -) were to come on it" ]
+    then ok; else bad "rules-stdin-empty $opt -: exit $rc: $(cat "$T/err")"; fi
+done
+# an empty rules file, or /dev/null, is said to be empty, in those words (it
+# said "line 1, column 1: the rules define no [[grade]]"); a file of
+# comments alone keeps the parser's words
+: >"$T/empty.toml"
+N="the rules file is empty (given with"
+status rules-empty-file 2 "^civic-score: $T/empty.toml: $N -r): a scheme needs at least one \[\[grade\]\]$" -- -r "$T/empty.toml" $D/events.csv
+status rules-dev-null 2 "^civic-score: /dev/null: $N -r): a scheme needs at least one \[\[grade\]\]$" -- -r /dev/null $D/events.csv
+status compare-empty-file 2 "^civic-score: $T/empty.toml: $N --compare): a scheme needs at least one \[\[grade\]\]$" -- $R --compare "$T/empty.toml" $D/events.csv
+status print-rules-dev-null 2 "^civic-score: /dev/null: $N -r): a scheme needs at least one \[\[grade\]\]$" -- --print-rules --rules /dev/null
+printf '# to be written\n\n' >"$T/comments.toml"
+status rules-comments-only 2 "^civic-score: $T/comments.toml: line 1, column 1: the rules define no \[\[grade\]\]: at least one is required$" -- -r "$T/comments.toml" $D/events.csv
 # standard input by another name, a pipe read twice: refused, not an empty answer
 cat $D/rules.toml | "$CLI" -r /dev/stdin >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && grep -q "read once: it cannot hold both the rules (-r /dev/stdin) and a log, and no log file was named, so the log would be standard input" "$T/err"
