@@ -1898,6 +1898,20 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
     if (memchr(p, '\0', header) || (nuls * 8 > n && !clean_first_line(p, n, i))) {
         const char *named = library_names(p, n);
+        /* UTF-16 or UTF-32 without a mark, as the library judges it (its
+         * first character's NULs after it: little-endian), with the command
+         * that converts it, as a marked file has it: its byte order named
+         * (iconv reads unmarked UTF-16 as big-endian) */
+        static const char *const unmarked[][3] = {
+            { "UTF-16 text (event logs are UTF-8: convert it first)",
+              "UTF-16LE text (convert it first: iconv -f UTF-16LE -t UTF-8 FILE | civic-score -)",
+              "UTF-16BE text (convert it first: iconv -f UTF-16BE -t UTF-8 FILE | civic-score -)" },
+            { "UTF-32 text (event logs are UTF-8: convert it first)",
+              "UTF-32LE text (convert it first: iconv -f UTF-32LE -t UTF-8 FILE | civic-score -)",
+              "UTF-32BE text (convert it first: iconv -f UTF-32BE -t UTF-8 FILE | civic-score -)" },
+        };
+        for (size_t k = 0; named && n >= 1 && k < sizeof(unmarked) / sizeof(unmarked[0]); k++)
+            if (strcmp(named, unmarked[k][0]) == 0) return unmarked[k][p[0] ? 1 : 2];
         return named ? named : "binary data (it holds NUL bytes; event logs are UTF-8 text)";
     }
     return NULL;

@@ -168,21 +168,30 @@ if command -v gzip >/dev/null 2>&1; then
 fi
 printf 'id,sub\000ject,type,ts\n' >"$T/nul.csv"
 status binary-file 2 "not an event log: binary data" -- $R "$T/nul.csv"
-# UTF-16 and UTF-32 without a byte order mark: named as the library names them
-# (it said "binary data", where the rules reader named the same text)
+# UTF-16 and UTF-32 without a byte order mark: named where the library names
+# them (it said "binary data", where the rules reader named the same text),
+# with the command that converts them, their byte order named (it said
+# "convert it first" and no command, which a marked file gets)
 printf 'i\000d\000,\000s\000\n\000\000\001\000\n\000' >"$T/nul.csv"
-status binary-utf16 2 "nul.csv: not an event log: UTF-16 text (event logs are UTF-8: convert it first)$" -- $R "$T/nul.csv"
+status binary-utf16 2 "nul.csv: not an event log: UTF-16LE text (convert it first: iconv -f UTF-16LE -t UTF-8 FILE | civic-score -)$" -- $R "$T/nul.csv"
 printf 'id,subject,type,ts\ne1,s1,volunteer_hour,2024-05-01\n' >"$T/u8.csv"
 if iconv -f UTF-8 -t UTF-16LE "$T/u8.csv" >"$T/u16le.csv" 2>/dev/null &&
    iconv -f UTF-8 -t UTF-16BE "$T/u8.csv" >"$T/u16be.csv" &&
    iconv -f UTF-8 -t UTF-32LE "$T/u8.csv" >"$T/u32le.csv" &&
    iconv -f UTF-8 -t UTF-32BE "$T/u8.csv" >"$T/u32be.csv"; then
+    # by hand: the built-in scheme's base 1000, one volunteer_hour of 1 point
+    printf 'subject,group,score,grade,balance,flags\ns1,,1001.00,A,1.00,\n' >"$T/u8-want.csv"
     for enc in 16le 16be 32le 32be; do
-        bits=${enc%??}
-        status "utf$enc-unmarked" 2 "u$enc.csv: not an event log: UTF-$bits text (event logs are UTF-8: convert it first)$" -- $R --lenient "$T/u$enc.csv"
+        utf=UTF-$(echo "$enc" | tr a-z A-Z)
+        says="not an event log: $utf text (convert it first: iconv -f $utf -t UTF-8 FILE | civic-score -)"
+        status "utf$enc-unmarked" 2 "u$enc.csv: $says$" -- $R --lenient "$T/u$enc.csv"
         "$CLI" $R - <"$T/u$enc.csv" >"$T/out" 2>"$T/err"; rc=$?
-        if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: <stdin>: not an event log: UTF-$bits text (event logs are UTF-8: convert it first)" ]
+        if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: <stdin>: $says" ]
         then ok; else bad "utf$enc-unmarked on stdin: $rc $(cat "$T/err")"; fi
+        # the command it gives reads the log
+        iconv -f $utf -t UTF-8 "$T/u$enc.csv" | "$CLI" -t 2024-06-01 -f csv - >"$T/out" 2>"$T/err"
+        if cmp -s "$T/out" "$T/u8-want.csv"; then ok
+        else bad "utf$enc-unmarked: its iconv command: $(cat "$T/err")"; fi
     done
 fi
 # a snapshot or a journal (files of the library, 1.0's here): named, with what reads them
