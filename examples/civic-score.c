@@ -3004,16 +3004,20 @@ static bool names_a_list(const civic_rules *rules, const char *name)
 
 /* What a -t of no form most likely is where the library's hint says
  * nothing (lib/event.c gives those of a log's ts; "now" is civic-score's
- * own): "now" in other capitals, and a date with a zone after it
+ * own): "now" in other capitals or with blanks around it (told as a ts's
+ * are: "it ends in a blank"), and a date with a zone after it
  * ("2025-06-30Z", "2025-06-30+08:00"), which is midnight there only with
  * its time written, else the scheme's local midnight.  Into buf (" (...)"),
  * "" when none; a time it advises is one the scheme reads. */
 static void as_of_hint(const civic_rules *rules, const char *text, char *buf, size_t size)
 {
-    size_t n = strlen(text);
+    size_t n = strlen(text), a = strspn(text, " \t"), b = n;
     buf[0] = '\0';
-    if (strcasecmp(text, "now") == 0) {
-        snprintf(buf, size, " (write now)");
+    while (b > a && is_blank(text[b - 1])) b--;
+    if (b - a == 3 && strncasecmp(text + a, "now", 3) == 0) { /* a ts's blanks in its words */
+        snprintf(buf, size, " (%swrite now)", a == 0 && b == n ? ""
+                 : a == 0 ? "it ends in a blank: " : b == n ? "it starts with a blank: "
+                 : "blanks around it: ");
         return;
     }
     bool date = n > 10;

@@ -929,6 +929,8 @@ for case in "2025-11-28 19:04|(the seconds are required: write 2025-11-28T19:04:
             "2025/3/4 9:30|(year/month/day? write 2025-03-04T09:30:00)" \
             "45000.375|(a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" \
             "Now|(write now)" "NOW|(write now)" \
+            "now |(it ends in a blank: write now)" " now|(it starts with a blank: write now)" \
+            " now |(blanks around it: write now)" \
             "2025-06-30Z|(write 2025-06-30T00:00:00Z, or 2025-06-30 for the scheme's local midnight)" \
             "2025-06-30+05:30|(write 2025-06-30T00:00:00+05:30, or 2025-06-30 for the scheme's local midnight)"; do
     t=${case%%|*}; hint=${case#*|}
@@ -936,6 +938,7 @@ for case in "2025-11-28 19:04|(the seconds are required: write 2025-11-28T19:04:
     if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "civic-score: bad --as-of time '$t' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now) $hint
 Try 'civic-score --help'." ]; then ok; else bad "-t '$t' says what it most likely is: exit $rc: $(cat "$T/err")"; fi
 done
+status as-of-now-tab 1 "^civic-score: bad --as-of time 'Now\\\\x09' (.*) (it ends in a blank: write now)$" -- $R -t "$(printf 'Now\t')" $D/events.csv
 # 13 digits, Unix milliseconds most likely: told so, as a log's ts is; 14
 # digits only the range, unless they read as a date and time written
 # without separators (an export's 20260105143000)
