@@ -237,6 +237,15 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* usage_error with what follows the message: fmt takes two strings (the
+ * second a hint that may quote the user's text, so never part of a format). */
+static int usage_error_hint(const char *fmt, const char *arg, const char *hint)
+{
+    complain(fmt, arg, hint);
+    fputs("Try 'civic-score --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
 /* The measures of the scheme whose grades condition names grade g,
  * "; "-separated into out (cut at a name's end with "; ..." when they do
  * not fit, as hints_list_names cuts): false when none is. */
@@ -2595,6 +2604,22 @@ static const char *long_option_meant(const char *typed)
     return NULL;
 }
 
+/* The format an unknown -f value most likely means, else NULL: one in
+ * other capitals ("CSV") or one edit away ("jsno", "htm"), as
+ * long_option_meant offers a long option. */
+static const char *format_meant(const char *v)
+{
+    static const char *const names[] = { "table", "csv", "json", "html" };
+    char low[32];
+    size_t n = 0;
+    for (; v[n] && n < sizeof(low) - 1; n++) low[n] = (char)tolower((unsigned char)v[n]);
+    low[n] = '\0';
+    if (n < 2 || v[n]) return NULL;
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (edit_distance(low, names[k]) <= 1) return names[k];
+    return NULL;
+}
+
 /* What the value of an option that needs one should be, for the message. */
 static const char *value_name(int opt)
 {
@@ -2720,10 +2745,11 @@ static int parse_options(int argc, char **argv, options *o)
             else if (strcmp(v, "json") == 0) o->format = FMT_JSON;
             else if (strcmp(v, "html") == 0) o->format = FMT_HTML;
             else {
-                char msg[120];
-                snprintf(msg, sizeof(msg), "unknown format '%%s' (table, csv, json or html)%s",
-                         one_dash_hint(glued_long, hint));
-                return usage_error(msg, v);
+                const char *meant = glued_long ? NULL : format_meant(v);
+                char more[32] = "";
+                if (meant) snprintf(more, sizeof(more), "; did you mean %s?", meant);
+                const char *tail = meant ? more : one_dash_hint(glued_long, hint);
+                return usage_error_hint("unknown format '%s' (table, csv, json or html)%s", v, tail);
             }
             break;
         case OPT_EXPLAIN: {

@@ -853,6 +853,12 @@ status empty-rules-long 1 "^civic-score: option --rules needs a rules file, not 
 status empty-file 1 "^civic-score: an empty file name (an unset shell variable?): name a log, or - for standard input$" -- $R $D/events.csv ''
 status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rules '' $D/events.csv
 status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rul= $D/events.csv
+# a format in other capitals or one edit away: offered, as a long option is
+for pair in CSV:csv Json:json jsno:json htm:html tabel:table; do
+    status "format ${pair%%:*}" 1 "^civic-score: unknown format '${pair%%:*}' (table, csv, json or html); did you mean ${pair#*:}?$" -- $R -f ${pair%%:*} $D/events.csv
+done
+status format-long-case 1 "^civic-score: unknown format 'HTML' (table, csv, json or html); did you mean html?$" -- $R --format=HTML $D/events.csv
+status format-far 1 "^civic-score: unknown format 'yaml' (table, csv, json or html)$" -- $R -f yaml $D/events.csv
 # the page's options, all of them (it named --groups and --min-group only,
 # though -r, -t and --lenient go with it too)
 for other in "--explain s1" "--top 1" "--list dishonest" "--compare $D/rules.toml"; do
