@@ -47,8 +47,10 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
 typedef struct options {
     const char *rules_path;
     const char *rules_one_dash; /* "rules" when -r's value came glued in "-rules" (one_dash) */
+    bool rules_short;           /* given as -r, not --rules: "-r=x" is said (equals_hint) */
     const char *as_of_text;
     const char *as_of_one_dash; /* likewise "top" for -t's "-top" */
+    bool as_of_short;           /* likewise -t */
     int64_t as_of;        /* as_of_text read under the rules, but for "now" */
     int format;
     const char *explain;
@@ -2540,6 +2542,25 @@ static const char *one_dash_hint(const char *name, char buf[ONE_DASH_HINT_BYTES]
     return buf;
 }
 
+#define EQUALS_HINT " (a short option takes its value glued or separate: -%c %s or -%c%s)"
+
+/* EQUALS_HINT for the short option opt (r, t or f) given the value v, when
+ * v begins with '=' ("-r=a.toml": the value "=a.toml", as getopt and 1.0
+ * read it, so that -r=x still names the file "=x"), its value after the '='s
+ * (or the value's name for none); else NULL.  Allocated: free it.  Only the
+ * error such a value leads to says it. */
+static char *equals_hint(int opt, const char *v)
+{
+    if (!v || v[0] != '=') return NULL;
+    const char *rest = v + strspn(v, "=");
+    if (!*rest) rest = opt == 'r' ? "FILE" : opt == 't' ? "TIME" : "FMT";
+    int n = snprintf(NULL, 0, EQUALS_HINT, opt, rest, opt, rest);
+    char *hint = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!hint) out_of_memory();
+    snprintf(hint, (size_t)n + 1, EQUALS_HINT, opt, rest, opt, rest);
+    return hint;
+}
+
 /* The edit distance of a and b, each at most 31 bytes, else SIZE_MAX
  * (optimal string alignment: a letter added, dropped or changed, or two
  * neighbours swapped, each one edit). */
@@ -2733,10 +2754,12 @@ static int parse_options(int argc, char **argv, options *o)
                                    "unset shell variable?)", longindex >= 0 ? "--rules" : "-r");
             o->rules_path = v;
             o->rules_one_dash = glued_long; /* said if no such file (load_rules) */
+            o->rules_short = longindex < 0; /* "-r=x": likewise */
             break;
         case 't': /* read with the rules (parse_as_of) */
             o->as_of_text = v;
             o->as_of_one_dash = glued_long;
+            o->as_of_short = longindex < 0;
             break;
         case 'f':
             format_given = true;
@@ -2744,12 +2767,16 @@ static int parse_options(int argc, char **argv, options *o)
             else if (strcmp(v, "csv") == 0) o->format = FMT_CSV;
             else if (strcmp(v, "json") == 0) o->format = FMT_JSON;
             else if (strcmp(v, "html") == 0) o->format = FMT_HTML;
-            else {
-                const char *meant = glued_long ? NULL : format_meant(v);
+            else { /* "-f=csv" is told that, not "did you mean csv?" */
+                char *equals = longindex < 0 ? equals_hint('f', v) : NULL;
+                const char *meant = glued_long || equals ? NULL : format_meant(v);
                 char more[32] = "";
                 if (meant) snprintf(more, sizeof(more), "; did you mean %s?", meant);
-                const char *tail = meant ? more : one_dash_hint(glued_long, hint);
-                return usage_error_hint("unknown format '%s' (table, csv, json or html)%s", v, tail);
+                const char *tail = equals ? equals : meant ? more : one_dash_hint(glued_long, hint);
+                int rc = usage_error_hint("unknown format '%s' (table, csv, json or html)%s", v,
+                                          tail);
+                free(equals);
+                return rc;
             }
             break;
         case OPT_EXPLAIN: {
@@ -2928,9 +2955,11 @@ static bool rules_file_empty(const char *path, const civic_error *err)
  * engines again from the civic_rules loaded here (a FIFO, a <(...) or
  * /dev/stdin opened again is empty, or waits for a writer that will not
  * come).  one_dash_name: the long option whose name was typed with one dash
- * ("-rules cur.toml": the file "ules"), said when no such file exists. */
+ * ("-rules cur.toml": the file "ules"), said when no such file exists, as is
+ * how -r takes a value when short_form and path begins with '=' ("-r=x":
+ * the file "=x"). */
 static int load_rules(const char *path, const char *option, const char *one_dash_name,
-                      civic_rules **rules)
+                      bool short_form, civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
     int rc;
@@ -2975,11 +3004,16 @@ static int load_rules(const char *path, const char *option, const char *one_dash
                          : "");
         else {
             char words[CIVIC_ERROR_MESSAGE_SIZE], hint[ONE_DASH_HINT_BYTES] = "";
+            char *equals = NULL;
             struct stat st;
-            if (one_dash_name && path && !from_stdin && stat(path, &st) != 0 && errno == ENOENT)
+            if ((one_dash_name || (short_form && path && path[0] == '=')) && path &&
+                !from_stdin && stat(path, &st) != 0 && errno == ENOENT) {
                 one_dash_hint(one_dash_name, hint);
+                equals = short_form ? equals_hint(option[1], path) : NULL;
+            }
             complain("%s: %s%s", path ? path : "built-in rules",
-                     file_words(rc, &err, words, sizeof(words)), hint);
+                     file_words(rc, &err, words, sizeof(words)), equals ? equals : hint);
+            free(equals);
         }
         free(text);
         return EXIT_INPUT;
@@ -3068,59 +3102,60 @@ static void as_of_hint(const civic_rules *rules, const char *text, char *buf, si
  * told at once, not after a large load (or a wait on standard input).  "now"
  * is left to run: the present moment once the input is read.  one_dash_name:
  * the long option whose name was typed with one dash, read as -t and its
- * value ("-top": -t "op"), said after the message. */
+ * value ("-top": -t "op"), said after the message; short_form: given as -t,
+ * whose value "=2025-03-01" ("-t=2025-03-01") is told how -t takes one. */
 static int parse_as_of(civic_engine *e, const char *text, const char *one_dash_name,
-                       int64_t *as_of)
+                       bool short_form, int64_t *as_of)
 {
     if (strcmp(text, "now") == 0) return 0;
     civic_error err = CIVIC_ERROR_INIT;
     int prc = civic_rules_parse_time_ext(civic_engine_rules(e), text, strlen(text), as_of, &err);
     if (prc == CIVIC_OK) return 0;
     char dashes[ONE_DASH_HINT_BYTES];
-    one_dash_hint(one_dash_name, dashes);
+    char *equals = short_form ? equals_hint('t', text) : NULL;
+    const char *after = equals ? equals : one_dash_hint(one_dash_name, dashes);
+    int rc = EXIT_USAGE;
     /* well formed: the instant is outside the calendar; the library's reason
      * after "out of range", which for 13 digits says they look like
      * milliseconds, as a log's ts is told */
     static const char range[] = "timestamp out of range";
     if (prc == CIVIC_E_LIMIT && strncmp(err.message, range, sizeof(range) - 1) == 0 &&
         !strchr(err.message, '%')) {
-        char fmt[sizeof(err.message) + 32 + ONE_DASH_HINT_BYTES];
-        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range%s%s",
-                 err.message + sizeof(range) - 1, dashes);
-        return usage_error(fmt, text);
+        char fmt[sizeof(err.message) + 32];
+        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range%s%%s",
+                 err.message + sizeof(range) - 1);
+        rc = usage_error_hint(fmt, text, after);
+    } else if (prc == CIVIC_E_LIMIT) {
+        rc = usage_error_hint("--as-of time '%s' out of range (years 0001..9999 in UTC)%s", text,
+                              after);
+    } else if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0 &&
+               !strchr(err.message, '%')) {
+        /* Of the right form, but a day, an hour or an offset that does not
+         * exist (2025-06-31): the reason, as a log's ts is told it. */
+        char fmt[sizeof(err.message) + 32];
+        snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s%%s", err.message);
+        rc = usage_error_hint(fmt, text, after);
+    } else {
+        /* Of no form: our list of forms (with "now") in place of the
+         * library's, which its first ')' ends, and what the text most likely
+         * is where the library says it, as a log's ts is told it ("(the
+         * seconds are required: write 2025-11-28T19:04:00)"), else where
+         * as_of_hint does ("(write now)") */
+        const char *hint = "";
+        char own[160];
+        if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) == 0 &&
+            strchr(err.message, ')'))
+            hint = strchr(err.message, ')') + 1;
+        if (!hint[0]) {
+            as_of_hint(civic_engine_rules(e), text, own, sizeof(own));
+            hint = own;
+        }
+        complain("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds "
+                 "or now)%s%s", text, hint, after);
+        fputs("Try 'civic-score --help'.\n", stderr);
     }
-    if (prc == CIVIC_E_LIMIT) {
-        char fmt[64 + ONE_DASH_HINT_BYTES];
-        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range (years 0001..9999 in UTC)%s",
-                 dashes);
-        return usage_error(fmt, text);
-    }
-    /* Of the right form, but a day, an hour or an offset that does not
-     * exist (2025-06-31): the reason, as a log's ts is told it. */
-    if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0 &&
-        !strchr(err.message, '%')) {
-        char fmt[sizeof(err.message) + 32 + ONE_DASH_HINT_BYTES];
-        snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s%s", err.message, dashes);
-        return usage_error(fmt, text);
-    }
-    /* Of no form: our list of forms (with "now") in place of the library's,
-     * which its first ')' ends, and what the text most likely is where the
-     * library says it, as a log's ts is told it ("(the seconds are
-     * required: write 2025-11-28T19:04:00)"), else where as_of_hint does
-     * ("(write now)") */
-    const char *hint = "";
-    char own[160];
-    if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) == 0 &&
-        strchr(err.message, ')'))
-        hint = strchr(err.message, ')') + 1;
-    if (!hint[0]) {
-        as_of_hint(civic_engine_rules(e), text, own, sizeof(own));
-        hint = own;
-    }
-    complain("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or "
-             "now)%s%s", text, hint, dashes);
-    fputs("Try 'civic-score --help'.\n", stderr);
-    return EXIT_USAGE;
+    free(equals);
+    return rc;
 }
 
 static bool same_but_case(const char *a, const char *b, size_t n)
@@ -3652,7 +3687,8 @@ int main(int argc, char **argv)
     civic_engine *e = NULL, *next = NULL;
     civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
-    if (status == 0) status = load_rules(o.rules_path, "-r", o.rules_one_dash, &rules);
+    if (status == 0)
+        status = load_rules(o.rules_path, "-r", o.rules_one_dash, o.rules_short, &rules);
     if (status == 0) warn_keys_ignored = civic_rules_spec_version(rules) < 2;
     if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);
@@ -3661,7 +3697,7 @@ int main(int argc, char **argv)
     if (status == 0 && o.print_rules) warn_print();
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
     if (status == 0 && o.compare)
-        status = load_rules(o.compare, "--compare", NULL, &compare_rules);
+        status = load_rules(o.compare, "--compare", NULL, false, &compare_rules);
     if (status == 0 && o.compare) warn_scheme(compare_rules, o.compare);
     if (status == 0 && o.compare) status = new_engine(compare_rules, &next);
     /* A file that is not an event log is told first (as the Dask example
@@ -3672,7 +3708,7 @@ int main(int argc, char **argv)
             status = check_binary_file(o.files[i]);
     }
     if (status == 0 && o.as_of_text)
-        status = parse_as_of(e, o.as_of_text, o.as_of_one_dash, &o.as_of);
+        status = parse_as_of(e, o.as_of_text, o.as_of_one_dash, o.as_of_short, &o.as_of);
     if (status == 0 && o.as_of_text) warn_as_of(civic_engine_rules(e), o.as_of_text);
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = unknown_list(civic_engine_rules(e), o.list);

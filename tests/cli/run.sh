@@ -853,6 +853,24 @@ status empty-rules-long 1 "^civic-score: option --rules needs a rules file, not 
 status empty-file 1 "^civic-score: an empty file name (an unset shell variable?): name a log, or - for standard input$" -- $R $D/events.csv ''
 status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rules '' $D/events.csv
 status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file, not an empty file name (an unset shell variable?)$" -- --rul= $D/events.csv
+# a short option's value written after '=' is "=" and the rest, as getopt and
+# 1.0 read it (-r=x names the file "=x", read when it exists); the error it
+# leads to says how a short option takes a value (-r only when no file of
+# the name exists: a missing rules file stays exit 2), a long option's not
+G="(a short option takes its value glued or separate:"
+status equals-rules 2 "^civic-score: =$D/rules.toml: cannot open: No such file or directory $G -r $D/rules.toml or -r$D/rules.toml)$" -- -r=$D/rules.toml $D/events.csv
+status equals-rules-bare 2 "^civic-score: =: cannot open: No such file or directory $G -r FILE or -rFILE)$" -- -r= $D/events.csv
+status equals-format 1 "^civic-score: unknown format '=csv' (table, csv, json or html) $G -f csv or -fcsv)$" -- $R -f=csv $D/events.csv
+status equals-as-of 1 "^civic-score: bad --as-of time '=2022-10-01' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS\[Z|+HH:MM\], Unix seconds or now) $G -t 2022-10-01 or -t2022-10-01)$" -- $R -t=2022-10-01 $D/events.csv
+status equals-as-of-now 1 "^civic-score: bad --as-of time '=now' (.*) $G -t now or -tnow)$" -- $R -t=now $D/events.csv
+status equals-rules-long 2 "^civic-score: =x.toml: cannot open: No such file or directory$" -- --rules==x.toml $D/events.csv
+status equals-as-of-long 1 "^civic-score: bad --as-of time '=2022-10-01' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS\[Z|+HH:MM\], Unix seconds or now)$" -- $R --as-of==2022-10-01 $D/events.csv
+cp $D/rules.toml "$T/cwd/=r.toml" && mkdir "$T/cwd/=d"
+(cd "$T/cwd" && "$abs_cli" -r=r.toml -t 2022-10-01 -f csv "$OLDPWD/$D/events.csv") >"$T/out" 2>"$T/err"
+if cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "-r=r.toml names the rules file =r.toml: $(cat "$T/err")"; fi
+(cd "$T/cwd" && "$abs_cli" -r=d "$OLDPWD/$D/events.csv") >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: =d: cannot read: Is a directory" ]; then ok; else
+    bad "-r=d, a directory =d: no hint: $rc $(cat "$T/err")"; fi
 # a format in other capitals or one edit away: offered, as a long option is
 for pair in CSV:csv Json:json jsno:json htm:html tabel:table; do
     status "format ${pair%%:*}" 1 "^civic-score: unknown format '${pair%%:*}' (table, csv, json or html); did you mean ${pair#*:}?$" -- $R -f ${pair%%:*} $D/events.csv
