@@ -3063,38 +3063,19 @@ static bool names_a_list(const civic_rules *rules, const char *name)
 }
 
 /* What a -t of no form most likely is where the library's hint says
- * nothing (lib/event.c gives those of a log's ts; "now" is civic-score's
- * own): "now" in other capitals or with blanks around it (told as a ts's
- * are: "it ends in a blank"), and a date with a zone after it
- * ("2025-06-30Z", "2025-06-30+08:00"), which is midnight there only with
- * its time written, else the scheme's local midnight.  Into buf (" (...)"),
- * "" when none; a time it advises is one the scheme reads. */
-static void as_of_hint(const civic_rules *rules, const char *text, char *buf, size_t size)
+ * nothing (lib/event.c gives those of any ts, a date with a zone after it
+ * included; "now" is civic-score's own): "now" in other capitals or with
+ * blanks around it (told as a ts's are: "it ends in a blank").  Into buf
+ * (" (...)"), "" when none. */
+static void as_of_hint(const char *text, char *buf, size_t size)
 {
     size_t n = strlen(text), a = strspn(text, " \t"), b = n;
     buf[0] = '\0';
     while (b > a && is_blank(text[b - 1])) b--;
-    if (b - a == 3 && strncasecmp(text + a, "now", 3) == 0) { /* a ts's blanks in its words */
+    if (b - a == 3 && strncasecmp(text + a, "now", 3) == 0) /* a ts's blanks in its words */
         snprintf(buf, size, " (%swrite now)", a == 0 && b == n ? ""
                  : a == 0 ? "it ends in a blank: " : b == n ? "it starts with a blank: "
                  : "blanks around it: ");
-        return;
-    }
-    bool date = n > 10;
-    for (size_t i = 0; date && i < 10; i++)
-        date = i == 4 || i == 7 ? text[i] == '-' : text[i] >= '0' && text[i] <= '9';
-    const char *zone = date ? text + 10 : "";
-    bool offset = n == 16 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':';
-    for (size_t i = 1; offset && i < 6; i++)
-        offset = i == 3 || (zone[i] >= '0' && zone[i] <= '9');
-    if (!offset && !(n == 11 && (zone[0] == 'Z' || zone[0] == 'z'))) return;
-    char w[40];
-    int64_t t;
-    civic_error err = CIVIC_ERROR_INIT;
-    snprintf(w, sizeof(w), "%.10sT00:00:00%s", text, offset ? zone : "Z");
-    if (civic_rules_parse_time_ext(rules, w, strlen(w), &t, &err) == CIVIC_OK &&
-        civic_rules_parse_time_ext(rules, text, 10, &t, &err) == CIVIC_OK)
-        snprintf(buf, size, " (write %s, or %.10s for the scheme's local midnight)", w, text);
 }
 
 /* -t read under the scheme (its utc_offset): 0, or a usage error's status.
@@ -3147,7 +3128,7 @@ static int parse_as_of(civic_engine *e, const char *text, const char *one_dash_n
             strchr(err.message, ')'))
             hint = strchr(err.message, ')') + 1;
         if (!hint[0]) {
-            as_of_hint(civic_engine_rules(e), text, own, sizeof(own));
+            as_of_hint(text, own, sizeof(own));
             hint = own;
         }
         complain("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds "
