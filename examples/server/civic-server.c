@@ -54,7 +54,7 @@
 ** shutdown.  DIR/purge-owed, while it exists, says that a purge's
 ** compaction is owed (mark_owed).
 */
-#define _DEFAULT_SOURCE /* realpath, flock */
+#define _GNU_SOURCE /* realpath, flock; accept4, pipe2 */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +63,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -278,10 +279,24 @@ typedef struct query_gate {
     bool closed;
 } query_gate;
 
+/* The listening socket and the thread that accepts on it (accept_main). */
+typedef struct acceptor {
+    int fd;                  /* the listening socket; -1: none */
+    int stop[2];             /* the stop pipe, written at the stop; -1: none */
+    pthread_t thread;
+    bool running;
+    struct MHD_Daemon *daemon;
+    guard *guard;
+    unsigned max;            /* --max-connections */
+    int64_t said_us;         /* a failed accept said; 0: none yet */
+    uint64_t unsaid;         /* failed accepts not said since */
+} acceptor;
+
 typedef struct server {
     options opt;
     query_gate gate;
     mhd_log mhd_log;
+    acceptor acceptor;
     refused_log refused_log;
     refused_log compact_log;   /* failed compactions (route 0): see refused_log */
     refused_log dates_log;     /* early, far-future and late dates (WARNED_*): see DATE_WORDS */
@@ -4497,7 +4512,8 @@ static int check_options(const options *o)
  * libmicrohttpd never accepts a connection and logs that it cannot, in a
  * loop, gigabytes of it.  The server's own need: the journal, snapshots
  * and their directory, compaction's new files, the access log, the
- * listening socket and libmicrohttpd's wake-up channel; 3 for each of
+ * listening socket and its stop pipe (accept_main), libmicrohttpd's
+ * wake-up channel; 3 for each of
  * --threads are kept as the manual says, from when the threads were a pool
  * of pollers with a wake-up pipe each (a thread per connection polls its
  * socket alone: room to spare).  0, or -1 (reported) when fewer
@@ -4690,7 +4706,202 @@ static void mhd_log_flush(mhd_log *l)
     pthread_mutex_unlock(&l->mutex);
 }
 
-static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *key)
+/* ------------------------------------------------------------ accepting */
+
+/* libmicrohttpd 0.9.75, in the mode start_daemon asks for (poll, a thread
+ * per connection), polls its listening socket whatever its count of
+ * connections (MHD_poll_listen_socket; its select and epoll loops leave
+ * the socket out at the limit), so it accepted the client past its limit
+ * and closed it at once: a reset, and "Server reached connection limit"
+ * on standard error, where the manual says such a client waits in the
+ * kernel's queue.  So the daemon has no listening socket
+ * (MHD_USE_NO_LISTEN_SOCKET): this thread accepts on one of its own,
+ * while fewer than --max-connections are open (guard_wait_room), and hands
+ * each connection to libmicrohttpd (MHD_add_connection, which asks
+ * guard_accept, --max-per-ip, and starts the connection's thread, where
+ * TLS's handshake is made).  At the limit it does not look at the socket
+ * until a connection closes: a new client waits in the kernel's queue.
+ * The stop (stop_accepting) ends it where MHD_stop_daemon closed
+ * libmicrohttpd's socket; until then a connection made during the drain is
+ * accepted and closed unanswered (guard_accept), as before. */
+
+/* A failed accept (or poll) that a wait may mend: no descriptor left (ulimit
+ * -n, the system's), no memory.  Said at most once a minute, as
+ * libmicrohttpd's messages, the others counted (it said "Hit process or
+ * system resource limit"). */
+static void accept_failed(acceptor *a, int err)
+{
+    int64_t now = now_us();
+    if (a->said_us && now - a->said_us < MHD_LOG_EVERY_US) {
+        a->unsaid++;
+        return;
+    }
+    char more[96] = "";
+    if (a->unsaid)
+        snprintf(more, sizeof(more), " (%" PRIu64 " more before it not shown: at most one a "
+                 "minute is)", a->unsaid);
+    bool limit = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    fprintf(stderr, SERVER_NAME ": cannot accept a connection: %s (%sat %" PRIu64 " connections "
+            "open; trying again in 0.1 s)%s\n", strerror(err),
+            limit ? "a process or system resource limit, " : "",
+            (uint64_t)atomic_load(&a->guard->connections_open), more);
+    a->said_us = now;
+    a->unsaid = 0;
+}
+
+/* An accept that failed for the connection alone (its client gone, a
+ * network error pending on it: Linux's accept(2) says to retry), or for
+ * nothing (a signal, none queued after all). */
+static bool accept_again(int err)
+{
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case EINTR: case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
+    case EHOSTDOWN: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+#ifdef ENONET
+    case ENONET:
+#endif
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void *accept_main(void *arg)
+{
+    acceptor *a = arg;
+    while (guard_wait_room(a->guard, a->max)) {
+        struct pollfd p[2] = { { a->fd, POLLIN, 0 }, { a->stop[0], POLLIN, 0 } };
+        int fd = -1, err = 0;
+        struct sockaddr_storage from;
+        socklen_t len = sizeof(from);
+        if (poll(p, 2, -1) < 0) {
+            err = errno;
+        } else if (p[1].revents) {
+            break;
+        } else if (p[0].revents) {
+            fd = accept4(a->fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) err = errno;
+        }
+        if (fd < 0) {
+            if (!err || accept_again(err)) continue;
+            accept_failed(a, err); /* EMFILE, ENFILE, ENOBUFS, ENOMEM: wait, then again */
+            struct pollfd stop = { a->stop[0], POLLIN, 0 };
+            if (poll(&stop, 1, 100) > 0) break;
+            continue;
+        }
+        guard_handing(a->guard); /* the next accept waits until it has started */
+        if (MHD_add_connection(a->daemon, fd, (const struct sockaddr *)&from, len) != MHD_YES)
+            guard_hand_failed(a->guard); /* refused (guard_accept) and closed */
+    }
+    return NULL;
+}
+
+/* The listening socket, made as libmicrohttpd made its own: SO_REUSEADDR;
+ * on an IPv6 address IPv6 only (libmicrohttpd without dual stack);
+ * nonblocking; a backlog of SOMAXCONN.  The socket, or -1 with errno set
+ * and *bind_err the errno of bind or listen (the address's fault) or 0
+ * (a socket that cannot be made: no descriptor, no memory). */
+static int open_listener(const server *s, int *bind_err)
+{
+    struct sockaddr_storage ss;
+    unsigned flags = 0;
+    *bind_err = 0;
+    if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) { /* checked before: said */
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    socklen_t len = ss.ss_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                             : (socklen_t)sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+        *bind_err = err;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* The port the listening socket has (--port 0: the one the kernel chose). */
+static unsigned listener_port(const acceptor *a, unsigned given)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(a->fd, (struct sockaddr *)&ss, &len) != 0) return given;
+    if (ss.ss_family == AF_INET) return ntohs(((const struct sockaddr_in *)(void *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+    return given;
+}
+
+/* The accepting thread on the listening socket a->fd: 0, or errno (the
+ * stop pipe) or pthread_create's error; a->fd is then still open. */
+static int start_accepting(acceptor *a, struct MHD_Daemon *d, guard *g, unsigned max)
+{
+    a->daemon = d;
+    a->guard = g;
+    a->max = max;
+    a->said_us = 0;
+    a->unsaid = 0;
+    if (pipe2(a->stop, O_CLOEXEC) != 0) {
+        a->stop[0] = a->stop[1] = -1;
+        return errno;
+    }
+    int rc = pthread_create(&a->thread, NULL, accept_main, a);
+    if (rc != 0) {
+        close(a->stop[0]);
+        close(a->stop[1]);
+        a->stop[0] = a->stop[1] = -1;
+        return rc;
+    }
+    a->running = true;
+    return 0;
+}
+
+/* The thread stopped, and the listening socket closed: a client in the
+ * kernel's queue is reset, and one arriving is refused. */
+static void stop_accepting(acceptor *a)
+{
+    if (a->running) {
+        guard_stop_accepting(a->guard);
+        ssize_t w;
+        do w = write(a->stop[1], "s", 1); while (w < 0 && errno == EINTR);
+        pthread_join(a->thread, NULL);
+        a->running = false;
+        if (a->unsaid)
+            fprintf(stderr, SERVER_NAME ": %" PRIu64 " more failed accept%s since the last one "
+                    "shown, not shown (at most one a minute is)\n", a->unsaid,
+                    a->unsaid == 1 ? "" : "s");
+    }
+    for (int i = 0; i < 2; i++)
+        if (a->stop[i] >= 0) close(a->stop[i]);
+    a->stop[0] = a->stop[1] = -1;
+    if (a->fd >= 0) close(a->fd);
+    a->fd = -1;
+}
+
+/* libmicrohttpd's own connection limit is this much above --max-connections
+ * (which the accepting thread keeps): its count falls only once it has
+ * cleaned up a closed connection's thread, after telling the guard, and it
+ * must never refuse the one handed to it next (a reset, as before
+ * accept_main). */
+#define MHD_LIMIT_SLACK 64u
+
+/* The daemon, accepting on its listening socket (accept_main); NULL with
+ * errno set, and *bind_err the errno of bind or listen when the address is
+ * what failed (else 0). */
+static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *key,
+                                       int *bind_err)
 {
     struct sockaddr_storage ss;
     /* poll(2), not MHD_USE_AUTO's epoll: libmicrohttpd 0.9.75 registers
@@ -4716,8 +4927,14 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
      * (idle_timeout), a fallback never reached. */
     unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
-                     MHD_USE_ITC; /* a wake-up channel: MHD_stop_daemon at shutdown */
+                     MHD_USE_ITC | /* a wake-up channel: MHD_add_connection, MHD_stop_daemon */
+                     MHD_USE_NO_LISTEN_SOCKET; /* accept_main accepts */
+    acceptor *a = &s->acceptor;
+    a->fd = a->stop[0] = a->stop[1] = -1;
+    a->running = false;
+    *bind_err = 0;
     if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) return NULL;
+    if ((a->fd = open_listener(s, bind_err)) < 0) return NULL;
     if (cert) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {
         { cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)(uintptr_t)cert },
@@ -4731,8 +4948,8 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
     struct MHD_Daemon *d =
         MHD_start_daemon(flags, (uint16_t)s->opt.port, guard_accept, &s->guard, handle, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &s->mhd_log,
-                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
+                            MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)s->opt.connections_max + MHD_LIMIT_SLACK,
                             MHD_OPTION_CONNECTION_TIMEOUT, idle_timeout(s, false),
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
@@ -4746,6 +4963,11 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
     if (d && s->mhd_log.kept[0]) /* said by no line of civic-server's */
         fprintf(stderr, SERVER_NAME ": libmicrohttpd: %s\n", s->mhd_log.kept);
     pthread_mutex_unlock(&s->mhd_log.mutex);
+    if (d && (err = start_accepting(a, d, &s->guard, s->opt.connections_max)) != 0) {
+        MHD_stop_daemon(d);
+        d = NULL;
+    }
+    if (!d) stop_accepting(a); /* the listening socket closed */
     errno = err;
     return d;
 }
@@ -5031,16 +5253,16 @@ static int serve(server *s, const char *cert, const char *key)
         return 2;
     }
     errno = 0;
-    struct MHD_Daemon *d = start_daemon(s, cert, key);
+    int bind_err = 0;
+    struct MHD_Daemon *d = start_daemon(s, cert, key, &bind_err);
     if (!d) {
-        int status = daemon_failed(s, errno);
+        int status = bind_err ? cannot_listen(s, bind_err) : daemon_failed(s, errno);
         guard_destroy(&s->guard);
         stop_compactor(s, compacting);
         return status;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     printf(SERVER_NAME " listening on %s port %u (%" PRIu64 " events%s%s%s)\n", s->opt.bind,
-           info ? info->port : s->opt.port, civic_engine_event_count(s->engine),
+           listener_port(&s->acceptor, s->opt.port), civic_engine_event_count(s->engine),
            !s->opt.data_dir ? "" : s->opt.sync_policy == CIVIC_SYNC_NONE
                                  ? ", kept on disk, --sync none: not durable across a power loss"
                                  : ", durable", cert ? ", https" : "",
@@ -5058,6 +5280,7 @@ static int serve(server *s, const char *cert, const char *key)
     size_t begun = guard_drain(&s->guard);
     drain(s, sig, begun);
     gate_close(&s->gate); /* the queries still waiting were said cut: none runs */
+    stop_accepting(&s->acceptor); /* where MHD_stop_daemon closed its own listening socket */
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
     refused_flush(&s->refused_log, &WRITE_WORDS);

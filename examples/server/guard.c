@@ -88,6 +88,9 @@ int guard_init(guard *g, unsigned request_seconds, unsigned idle_seconds, size_t
     atomic_init(&g->answer_reserved_bytes, 0);
     atomic_init(&g->answer_refusals, 0);
     atomic_init(&g->connections_open, 0);
+    g->handing = false;
+    g->handed_ms = 0;
+    g->accept_stopping = false;
     g->reaper_running = false;
     g->stopping = false;
     atomic_init(&g->draining, false);
@@ -101,6 +104,11 @@ int guard_init(guard *g, unsigned request_seconds, unsigned idle_seconds, size_t
     g->cut_notice_ctx = NULL;
     if (pthread_mutex_init(&g->mutex, NULL) != 0) return -1;
     if (pthread_cond_init(&g->wake, NULL) != 0) {
+        pthread_mutex_destroy(&g->mutex);
+        return -1;
+    }
+    if (pthread_cond_init(&g->room, NULL) != 0) {
+        pthread_cond_destroy(&g->wake);
         pthread_mutex_destroy(&g->mutex);
         return -1;
     }
@@ -225,6 +233,7 @@ void guard_destroy(guard *g)
     pthread_mutex_unlock(&g->mutex);
     if (g->reaper_running) pthread_join(g->reaper, NULL);
     g->reaper_running = false;
+    pthread_cond_destroy(&g->room);
     pthread_cond_destroy(&g->wake);
     pthread_mutex_destroy(&g->mutex);
 }
@@ -278,17 +287,78 @@ static void slot_close(guard *g, conn_slot *s)
     free(s);
 }
 
+/* Under the mutex: whether a connection handed is not yet started,
+ * forgotten a second after it was handed (libmicrohttpd dropped it: its
+ * thread starts one at once). */
+static bool handing(guard *g, int64_t now)
+{
+    if (g->handing && now - g->handed_ms > 1000) g->handing = false;
+    return g->handing;
+}
+
+bool guard_wait_room(guard *g, unsigned max)
+{
+    pthread_mutex_lock(&g->mutex);
+    while (!g->accept_stopping &&
+           (handing(g, now_ms()) || atomic_load(&g->connections_open) >= max)) {
+        if (!g->handing) {
+            pthread_cond_wait(&g->room, &g->mutex);
+            continue;
+        }
+        int64_t wait_ms = g->handed_ms + 1001 - now_ms(); /* till it is forgotten */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (wait_ms > 0 ? wait_ms : 1) * 1000000L;
+        until.tv_sec += (time_t)(ns / 1000000000L);
+        until.tv_nsec = (long)(ns % 1000000000L);
+        pthread_cond_timedwait(&g->room, &g->mutex, &until);
+    }
+    bool go_on = !g->accept_stopping;
+    pthread_mutex_unlock(&g->mutex);
+    return go_on;
+}
+
+void guard_handing(guard *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    g->handing = true;
+    g->handed_ms = now_ms();
+    pthread_mutex_unlock(&g->mutex);
+}
+
+void guard_hand_failed(guard *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    g->handing = false;
+    pthread_mutex_unlock(&g->mutex);
+}
+
+void guard_stop_accepting(guard *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    g->accept_stopping = true;
+    pthread_cond_broadcast(&g->room);
+    pthread_mutex_unlock(&g->mutex);
+}
+
 void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                   enum MHD_ConnectionNotificationCode code)
 {
     guard *g = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        pthread_mutex_lock(&g->mutex); /* the one handed is now open */
         atomic_fetch_add(&g->connections_open, 1);
+        g->handing = false;
+        pthread_cond_signal(&g->room);
+        pthread_mutex_unlock(&g->mutex);
         slot_open(g, c, socket_context);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-        atomic_fetch_sub(&g->connections_open, 1);
         slot_close(g, *socket_context);
         *socket_context = NULL;
+        pthread_mutex_lock(&g->mutex);
+        atomic_fetch_sub(&g->connections_open, 1);
+        pthread_cond_signal(&g->room); /* one more may be accepted */
+        pthread_mutex_unlock(&g->mutex);
     }
 }
 

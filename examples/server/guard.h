@@ -107,11 +107,21 @@ typedef struct guard {
     size_t answer_budget_bytes;
     atomic_size_t answer_reserved_bytes;
     atomic_uint_fast64_t answer_refusals;
-    atomic_uint_fast64_t connections_open;
+    atomic_uint_fast64_t connections_open; /* changed under the mutex too: see handing */
     atomic_uint_fast64_t address_refusals; /* connections refused by guard_accept */
     unsigned per_address;      /* 0: no limit */
     guard_admitted admitted[GUARD_ADMITTED_MAX];
     unsigned admitted_count;
+    /* For the accepting thread (civic-server.c, accept_main): a connection
+     * handed to libmicrohttpd (MHD_add_connection) and not yet started,
+     * which its thread starts a moment later; one it then drops (no memory
+     * for it) is never started nor closed, and is forgotten a second after
+     * it was handed.  `room` is signalled when a connection starts or
+     * closes. */
+    bool handing;
+    int64_t handed_ms;
+    bool accept_stopping;      /* guard_stop_accepting was called */
+    pthread_cond_t room;
     pthread_t reaper;
     bool reaper_running;
     bool stopping;
@@ -148,6 +158,19 @@ size_t guard_drain(guard *g);
 /* Before guard_start: who is told of the requests cut while draining. */
 void guard_set_cut_notice(guard *g, void (*fn)(void *ctx, size_t requests,
                                                unsigned request_seconds), void *ctx);
+
+/* The accepting thread (civic-server.c): waits while the connection last
+ * handed has not started (so that guard_accept sees it, and the thread
+ * accepts no faster than libmicrohttpd starts connections), and while
+ * `max` connections are open, until one closes; then true, or false once
+ * guard_stop_accepting was called. */
+bool guard_wait_room(guard *g, unsigned max);
+/* A connection is about to be handed to libmicrohttpd: waited for from now. */
+void guard_handing(guard *g);
+/* MHD_add_connection refused it (and closed its socket): not waited for. */
+void guard_hand_failed(guard *g);
+/* guard_wait_room returns false from now on (the stop). */
+void guard_stop_accepting(guard *g);
 
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
