@@ -30,6 +30,9 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   closed      clients that send part of a request and close give their slot and
               their share of the body budget back within a second or two, even
               with both timeouts 0.
+  queue       a client past --max-connections waits in the kernel's queue until
+              a connection closes (over TLS too), and a stop ends it at once;
+              --max-per-ip still closes the connection past it at once.
   descriptors started with stdout and stderr closed, the journal survives a
               kill; under ulimit -n 9 the server refuses to start, saying why.
 
@@ -447,6 +450,157 @@ def test_closed_requests():
               "open, /metrics itself included)" % n)
     finally:
         srv.stop()
+
+
+# ---------------------------------------------------------------- queue
+
+def reply_of(s, timeout):
+    """(what s receives until the peer closes, seconds waited): the answer,
+    b"" for a close with nothing, b"reset", or b"no answer" at the timeout."""
+    s.settimeout(timeout)
+    t0 = time.monotonic()
+    reply = b""
+    try:
+        while True:
+            got = s.recv(4096)
+            if not got:
+                break
+            reply += got
+    except ConnectionResetError:
+        reply = reply or b"reset"
+    except socket.timeout:
+        reply = reply or b"no answer"
+    except OSError as e:
+        reply = reply or repr(e).encode()
+    return reply, time.monotonic() - t0
+
+
+def waiting(s, seconds):
+    """True when nothing (an answer, a close, a reset) reached s within seconds."""
+    r, _, _ = select.select([s], [], [], seconds)
+    return not r
+
+
+def test_queue():
+    """A client past --max-connections waits in the kernel's queue,
+    unanswered, until a connection closes, as the manual says; libmicrohttpd
+    0.9.75 (a thread per connection) accepted it and reset it at once,
+    "Server reached connection limit" on standard error.  A stop while
+    clients wait there ends at once, and they are closed unanswered;
+    --max-per-ip still closes a connection past it at once; over TLS too."""
+    import signal
+    get = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    srv = harness.Server(ARGS.server, extra=["--max-connections", "10", "--threads", "2",
+                                             "--timeout", "3"]).start()
+    try:
+        open_after(srv, 2)  # the start-up probe's connection has gone
+        idle = [open_socket(srv.port) for _ in range(10)]
+        time.sleep(0.3)
+        s = open_socket(srv.port)
+        s.sendall(get)
+        t0 = time.monotonic()
+        held = waiting(s, 1.0)
+        reply, _ = reply_of(s, 10)
+        t = time.monotonic() - t0
+        check(held and reply.startswith(b"HTTP/1.1 200") and 1.5 < t < 8,
+              "queue: the 11th client at --max-connections 10 waits, then is answered 200 "
+              "once an idle one closes at --timeout 3 (%r after %.1f s, waited: %s)"
+              % (reply[:40], t, held))
+        for c in idle:
+            c.close()
+        s.close()
+        n = open_after(srv, 5)
+        check(n == 1, "queue: civic_connections_open back to 1 (/metrics itself): %s" % n)
+    finally:
+        srv.stop()
+    check("connection limit" not in srv.output(),
+          "queue: no client reset at the limit: %r" % srv.output()[-300:])
+
+    # a stop while clients wait in the queue: at once, and they are closed
+    srv = harness.Server(ARGS.server, extra=["--max-connections", "4", "--threads", "2"]).start()
+    open_after(srv, 2)
+    held = [open_socket(srv.port) for _ in range(4)]
+    time.sleep(0.3)
+    queued = [open_socket(srv.port) for _ in range(3)]
+    for q in queued:
+        q.sendall(get)
+    waited = all(waiting(q, 0.5) for q in queued)
+    t0 = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = srv.proc.wait(timeout=30)
+    except Exception:  # noqa: BLE001 - a stop that hangs
+        srv.proc.kill()
+        rc = "hung"
+    took = time.monotonic() - t0
+    ends = [reply_of(q, 5)[0] for q in queued + held]
+    check(waited, "queue: 3 clients past --max-connections 4 wait in the queue")
+    check(rc == 0 and took < 5, "queue: a stop with 3 clients in the queue exits 0 at once "
+          "(%s after %.1f s)" % (rc, took))
+    check(all(e in (b"", b"reset") for e in ends),
+          "queue: at the stop each is closed unanswered: %r" % ends)
+    for c in queued + held:
+        c.close()
+
+    # --max-per-ip closes at once the connection past it, full or not
+    srv = harness.Server(ARGS.server, extra=["--max-connections", "4", "--threads", "2",
+                                             "--max-per-ip", "2"]).start()
+    try:
+        open_after(srv, 2)
+        slow = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+        mine = [open_socket(srv.port, "127.0.0.11") for _ in range(3)]
+        for c in mine:
+            c.sendall(slow)
+        time.sleep(1.0)
+        kept = [not is_closed(c) for c in mine]
+        others = [open_socket(srv.port, "127.0.0.12") for _ in range(2)]
+        for c in others:
+            c.sendall(slow)
+        time.sleep(0.3)
+        s = open_socket(srv.port, "127.0.0.13")
+        s.sendall(get)
+        held = waiting(s, 1.0)
+        others[0].close()
+        reply, _ = reply_of(s, 10)
+        check(sorted(kept) == [False, True, True],
+              "queue: --max-per-ip 2 keeps 2 of 3 slow connections from one address: %s" % kept)
+        check(held and reply.startswith(b"HTTP/1.1 200"),
+              "queue: with 4 open at --max-connections 4 a client from another address waits, "
+              "and is answered once one closes (%r, waited: %s)" % (reply[:40], held))
+        for c in mine + others + [s]:
+            c.close()
+        refused = metric(srv, "civic_address_refusals_total")
+        check(refused is not None and refused >= 1,
+              "queue: /metrics counts the connection --max-per-ip refused: %s" % refused)
+    finally:
+        srv.stop()
+
+    # over TLS: the handshake waits in the queue, then is made
+    tmp = tempfile.mkdtemp(prefix="civic-queue-")
+    try:
+        cert, key = harness.self_signed_cert(tmp)
+        srv = harness.Server(ARGS.server, tls_ca=cert,
+                             extra=["--tls-cert", cert, "--tls-key", key, "--max-connections",
+                                    "2", "--threads", "2", "--timeout", "2"]).start()
+        try:
+            open_after(srv, 2)
+            idle = [open_socket(srv.port) for _ in range(2)]
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            try:
+                status, _, _ = srv.raw("GET", "/healthz", timeout=10)
+            except (OSError, http.client.HTTPException) as e:
+                status = repr(e)
+            t = time.monotonic() - t0
+            check(status == 200 and 1.0 < t < 8,
+                  "queue: over TLS, a client at --max-connections 2 is answered once an idle "
+                  "one closes at --timeout 2 (%s after %.1f s)" % (status, t))
+            for c in idle:
+                c.close()
+        finally:
+            srv.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- body bomb
@@ -1329,7 +1483,7 @@ def main():
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop-accounts", test_stop_accounts_for_each), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("idle-cpu", test_idle_cpu), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop-accounts", test_stop_accounts_for_each), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("queue", test_queue), ("churn", test_churn), ("idle", test_idle_keep_alive), ("idle-cpu", test_idle_cpu), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("share", test_address_share),
               ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
