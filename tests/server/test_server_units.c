@@ -3,7 +3,8 @@
 ** SHA-256 against the FIPS 180-4 examples, the tokens file and bearer
 ** parsing, JSON output that stays valid UTF-8, and the rewriting of POST
 ** bodies (JSON arrays to lines, the `source` of events posted by a token);
-** the JSON check of an --openapi document, a certificate's dates.
+** the JSON check of an --openapi document, a certificate's dates; the
+** accepting thread's wait for room (guard.c).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1003,6 +1005,53 @@ static void cert_validity_gives_up_on_what_it_cannot_read(void **state)
     free(p);
 }
 
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *stop_accepting_soon(void *arg)
+{
+    struct timespec nap = { 0, 200 * 1000000L };
+    nanosleep(&nap, NULL);
+    guard_stop_accepting(arg);
+    return NULL;
+}
+
+/* The accepting thread (civic-server.c) waits while the connection it
+ * handed last has not started, and while --max-connections are open: a
+ * connection libmicrohttpd dropped without starting it (no memory) holds
+ * it up a second, not for ever; the stop ends any wait. */
+static void the_accepting_thread_waits_for_room(void **state)
+{
+    (void)state;
+    guard g;
+    assert_int_equal(guard_init(&g, 0, 0, 1024, 512, 1024, 0), 0);
+    double t0 = seconds_now();
+    assert_true(guard_wait_room(&g, 2)); /* room, nothing handed */
+    guard_handing(&g);
+    guard_hand_failed(&g);               /* refused: not waited for */
+    assert_true(guard_wait_room(&g, 2));
+    assert_true(seconds_now() - t0 < 0.5);
+    guard_handing(&g);                   /* never started: forgotten after a second */
+    t0 = seconds_now();
+    assert_true(guard_wait_room(&g, 2));
+    double waited = seconds_now() - t0;
+    assert_true(waited > 0.9 && waited < 3.0);
+    atomic_store(&g.connections_open, 2); /* full: waits until the stop */
+    pthread_t stopper;
+    assert_int_equal(pthread_create(&stopper, NULL, stop_accepting_soon, &g), 0);
+    t0 = seconds_now();
+    assert_false(guard_wait_room(&g, 2));
+    waited = seconds_now() - t0;
+    assert_true(waited > 0.1 && waited < 3.0);
+    pthread_join(stopper, NULL);
+    assert_false(guard_wait_room(&g, 3)); /* stopped for good */
+    guard_destroy(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1028,6 +1077,7 @@ int main(void)
         cmocka_unit_test(out_of_memory_in_a_sourced_body_keeps_its_reason),
         cmocka_unit_test(the_source_rewrite_reads_csv_as_the_load_does),
         cmocka_unit_test(an_ipv6_client_address_is_its_64_prefix),
+        cmocka_unit_test(the_accepting_thread_waits_for_room),
         cmocka_unit_test(json_valid_takes_every_kind_of_value),
         cmocka_unit_test(json_valid_names_the_first_bad_byte),
         cmocka_unit_test(json_valid_bounds_the_nesting),
