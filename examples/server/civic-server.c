@@ -310,7 +310,8 @@ typedef struct server {
     guard guard;
     metrics metrics;
     int access_fd;           /* -1: no access log */
-    atomic_bool access_cut;  /* a line was written in part: the next begins with '\n' */
+    atomic_bool access_cut;  /* a line was written in part: the next begins with '\n'
+                              * (not in another file SIGHUP opens) */
     atomic_bool access_failing; /* said on standard error; said again once it writes */
     int data_fd;             /* the data directory, locked while we run; -1: none */
     char *openapi;           /* --openapi FILE, else NULL */
@@ -5066,6 +5067,12 @@ static void reopen_access_log(server *s)
         return;
     }
     int fd = open_access_log(s);
+    struct stat was, now;
+    /* a line cut short (a full disk) is ended by the next line's leading
+     * line feed in the file that holds it: a new file (renamed away, then
+     * signalled) has none to end, and would begin with an empty line */
+    bool other = fd >= 0 && fstat(s->access_fd, &was) == 0 && fstat(fd, &now) == 0 &&
+                 (was.st_dev != now.st_dev || was.st_ino != now.st_ino);
     if (fd < 0 || dup2(fd, s->access_fd) < 0) {
         /* the old file goes on receiving the lines */
         fprintf(stderr, SERVER_NAME ": SIGHUP: cannot reopen --access-log %s: %s (still "
@@ -5074,6 +5081,7 @@ static void reopen_access_log(server *s)
         return;
     }
     close(fd);
+    if (other) atomic_store(&s->access_cut, false); /* the old file keeps its cut line */
     (void)fcntl(s->access_fd, F_SETFD, FD_CLOEXEC); /* dup2 clears it; nothing is exec'd */
     fprintf(stderr, SERVER_NAME ": SIGHUP: reopened --access-log %s\n", s->opt.access_log);
 }

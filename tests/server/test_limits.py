@@ -1009,6 +1009,7 @@ def test_descriptors():
         said = srv.output().count("--access-log: cannot write: No space left on device")
         check(said == 1, "descriptors: an unwritable access log is said once (%d)" % said)
         access_log_past_a_full_disk()
+        access_log_rotated_after_a_cut_line()
 
         # fewer connections than threads: a thread without one never stopped
         # at SIGTERM; refused at start
@@ -1475,6 +1476,95 @@ def access_log_past_a_full_disk():
           "access log: after a cut line, whole lines again (%r)" % parsed)
     check("--access-log: cannot write" in said and "--access-log: writing again" in said,
           "access log: the failing spell and its end are said (%r)" % said[-400:])
+
+
+def access_log_rotated_after_a_cut_line():
+    """A line cut short (a file-size limit, as above), then the file renamed
+    and SIGHUP: the new file began with a line feed (the one meant to end
+    the cut line, which stays in the old file), an empty first line that is
+    not JSON.  The new file begins with its first line; the old one keeps
+    its cut last line.  A SIGHUP that opens the same file again still ends
+    the cut line there."""
+    import json
+    import resource
+    import signal
+    import subprocess
+    tmp = tempfile.mkdtemp(prefix="civic-rotate-")
+    log, old = os.path.join(tmp, "access.log"), os.path.join(tmp, "access.old")
+    port = harness.free_port()
+    out = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [ARGS.server, "--port", str(port), "--access-log", log], stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                              (700, resource.RLIM_INFINITY)))
+
+    def get(path):
+        for _ in range(200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                c.request("GET", path)
+                c.getresponse().read()
+                c.close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def said():
+        out.seek(0)
+        return out.read().decode(errors="replace")
+
+    def hup(times):
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while said().count("SIGHUP: reopened") < times and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    try:
+        for i in range(12):                     # about 150 bytes a line: past 700
+            get("/healthz?n=%d" % i)
+        time.sleep(0.3)                         # the lines are written after the answers
+        os.rename(log, old)
+        resource.prlimit(proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        hup(1)
+        get("/healthz?rotated=1")
+        time.sleep(0.3)
+        with open(log, "rb") as f:
+            rotated = f.read()
+        with open(old, "rb") as f:
+            kept = f.read()
+        # the same file again: a cut line there is still ended by a line feed
+        resource.prlimit(proc.pid, resource.RLIMIT_FSIZE,
+                         (len(rotated) + 40, resource.RLIM_INFINITY))
+        get("/healthz?cut=1")                   # cut after 40 bytes
+        time.sleep(0.3)
+        resource.prlimit(proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        hup(2)
+        get("/healthz?same=1")
+        time.sleep(0.3)
+        with open(log, "rb") as f:
+            same = f.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+    check("a line written in part" in said() and said().count("SIGHUP: reopened") == 2,
+          "rotation: a line was cut, and both SIGHUPs reopened (%r)" % said()[-400:])
+    check(not kept.endswith(b"\n"), "rotation: the old file keeps its cut last line (%r)"
+          % kept[-80:])
+    first = rotated.split(b"\n")[0]
+    try:
+        path = json.loads(first)["path"]
+    except ValueError:
+        path = None
+    check(path == "/healthz?rotated=1" and rotated.count(b"\n") == 1,
+          "rotation: the new file begins with its first line, JSON (%r)" % rotated[:200])
+    lines = same.split(b"\n")
+    check(len(lines) == 4 and lines[0] == first and len(lines[1]) == 40 and lines[3] == b""
+          and json.loads(lines[2])["path"] == "/healthz?same=1",
+          "rotation: a SIGHUP of the same file ends its cut line first (%r)" % same[-300:])
 
 
 def main():
