@@ -960,13 +960,20 @@ static bool writes_failing(server *s)
     return atomic_load(&s->writes_failing) || atomic_load(&s->owed_failing);
 }
 
+/* /healthz "durable" and civic_durable: the events are kept in --data and
+ * synced before (or within 50 ms of) their answer; not under --sync none,
+ * which a power loss may undo. */
+static bool durable(const server *s)
+{
+    return s->opt.data_dir && s->opt.sync_policy != CIVIC_SYNC_NONE;
+}
+
 /* Liveness for anyone; the counts only for a reader (or without --tokens). */
 static enum MHD_Result get_health(server *s, struct MHD_Connection *c, request *rq)
 {
     buf b = { 0 };
     buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"durable\":%s,\"writes\":\"%s\"",
-               civic_version(),
-               s->opt.data_dir && s->opt.sync_policy != CIVIC_SYNC_NONE ? "true" : "false",
+               civic_version(), durable(s) ? "true" : "false",
                writes_failing(s) ? "failing" : "ok");
     if (!s->auth || (rq->token && rq->token->role >= ROLE_READ))
         buf_printf(&b, ",\"events\":%" PRIu64 ",\"subjects\":%" PRIu64,
@@ -2654,7 +2661,7 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     metrics_sample m = { 0 };
     m.events = civic_engine_event_count(s->engine);
     m.subjects = civic_engine_subject_count(s->engine);
-    m.durable = s->opt.data_dir != NULL;
+    m.durable = durable(s);
     m.writes_failing = writes_failing(s);
     m.journal_bytes = file_bytes(s->journal_path);
     m.snapshot_bytes = file_bytes(s->snapshot_path);

@@ -130,7 +130,9 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
            "GET /report answered 429 to a caller without a token: a page at another min_group "
            "than the service's, not kept, asked before a write or a minute had passed since "
            "the last such page was made.", (double)atomic_load(&m->report_refusals));
-    metric(out, "civic_durable", "gauge", "1 when the server keeps --data.", s->durable ? 1 : 0);
+    metric(out, "civic_durable", "gauge",
+           "1 when the server keeps --data under --sync always or group, as /healthz "
+           "\"durable\": true; 0 without --data or under --sync none.", s->durable ? 1 : 0);
     metric(out, "civic_writes_failing", "gauge",
            "1 while the last write (a batch, a purge, a compaction) failed with an I/O error, "
            "or while a purge's compaction is owed and the last compaction failed, as /healthz "

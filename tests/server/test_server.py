@@ -3448,7 +3448,12 @@ def test_start_without_threads(tmp):
 def test_sync_none_is_not_called_durable(tmp):
     """--sync none leaves the events to the system's write-back, which a
     power loss may lose: the start line and /healthz called it durable as
-    --sync always; each policy's words, written by hand."""
+    --sync always; each policy's words, written by hand.  /metrics'
+    civic_durable says what /healthz says (it was 1 under --sync none)."""
+    def gauge(srv):
+        _, _, text = srv.raw("GET", "/metrics")
+        found = re.findall(rb"^civic_durable (\S+)$", text, re.M)
+        return found[0].decode() if len(found) == 1 else found
     for policy, durable, said in (("always", True, ", durable, no tokens)"),
                                   ("group", True, ", durable, no tokens)"),
                                   ("none", False, ", kept on disk, --sync none: not durable "
@@ -3459,12 +3464,15 @@ def test_sync_none_is_not_called_durable(tmp):
             check(status == 200 and h.get("durable") is durable,
                   "--sync %s: healthz durable %s: %s" % (policy, durable, h))
             check(said in srv.output(), "--sync %s: the start line: %r" % (policy, srv.output()))
+            check(gauge(srv) == ("1" if durable else "0"),
+                  "--sync %s: civic_durable %s: %r" % (policy, int(durable), gauge(srv)))
         finally:
             srv.stop()
     srv = Server(None).start()
     try:
         _, h = srv.get("/healthz")
         check(h.get("durable") is False, "no --data: not durable: %s" % h)
+        check(gauge(srv) == "0", "no --data: civic_durable 0: %r" % gauge(srv))
     finally:
         srv.stop()
 
