@@ -2026,10 +2026,45 @@ static void rescore_failed(const server *s, const struct stat *was)
                 "cause (free some space) and start again with these rules and --rescore\n");
 }
 
+/* path's components but "." and empty ones (repeated and trailing
+ * slashes), each after a '/', appended to out[0..*used) (n bytes in all,
+ * its NUL left out): false when they do not fit. */
+static bool path_components(const char *path, char *out, size_t n, size_t *used)
+{
+    for (const char *p = path; *p;) {
+        p += strspn(p, "/");
+        size_t k = strcspn(p, "/");
+        if (k == 0 || (k == 1 && p[0] == '.')) {
+            p += k;
+            continue;
+        }
+        if (*used + 1 + k >= n) return false;
+        out[(*used)++] = '/';
+        memcpy(out + *used, p, k);
+        *used += k;
+        p += k;
+    }
+    return true;
+}
+
+/* The directory --data names, made (mode 0700) unless it exists, under its
+ * name with "." components and trailing slashes dropped, as names are
+ * compared (lexical_path): mkdir("nd/.") fails, nd missing, where "nd/"
+ * makes it.  A ".." stays, and a parent that is missing is still one. */
+static int make_data_dir(const char *dir)
+{
+    char name[PATH_BYTES_MAX];
+    size_t used = 0;
+    if (!path_components(dir, name, sizeof(name), &used)) return mkdir(dir, 0700);
+    name[used] = '\0';
+    if (dir[0] == '/') return mkdir(used ? name : "/", 0700);
+    return mkdir(used ? name + 1 : ".", 0700); /* relative: without the first '/' */
+}
+
 static int open_data(server *s)
 {
     civic_error err = CIVIC_ERROR_INIT;
-    if (mkdir(s->opt.data_dir, 0700) != 0 && errno != EEXIST) {
+    if (make_data_dir(s->opt.data_dir) != 0 && errno != EEXIST) {
         /* the service makes the directory, not its parents: say which is missing */
         fprintf(stderr, SERVER_NAME ": cannot create %s: %s%s\n", s->opt.data_dir,
                 strerror(errno), errno == ENOENT ? " (its parent directory does not exist: "
@@ -4277,19 +4312,7 @@ static bool lexical_path(const char *path, char *out, size_t n)
         used = strlen(out);
         if (used == 1) used = 0; /* "/": its components follow */
     }
-    for (const char *p = path; *p;) {
-        p += strspn(p, "/");
-        size_t k = strcspn(p, "/");
-        if (k == 0 || (k == 1 && p[0] == '.')) {
-            p += k;
-            continue;
-        }
-        if (used + 1 + k >= n) return false;
-        out[used++] = '/';
-        memcpy(out + used, p, k);
-        used += k;
-        p += k;
-    }
+    if (!path_components(path, out, n, &used)) return false;
     if (used == 0) out[used++] = '/';
     out[used] = '\0';
     return true;

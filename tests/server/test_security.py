@@ -964,6 +964,25 @@ def test_command_line(tmp):
     check(rc != 0 and ("cannot create %s" % missing) in err
           and "its parent directory does not exist" in err, "--data without a parent: %r"
           % err[:300])
+    rc, out, err = run("--port", "0", "--data", missing + "/.")
+    check(rc != 0 and ("cannot create %s/." % missing) in err
+          and "its parent directory does not exist" in err, "--data without a parent, /.: %r"
+          % err[:300])
+    # "DIR/." and "DIR/./" name DIR as "DIR/" does (the manual compares them
+    # so): the directory is made, where mkdir("DIR/.") failed, its parent there
+    for name, given in (("dot-data", os.path.join(tmp, "dot-data/.")),
+                        ("dot-data2", os.path.join(tmp, ".", "dot-data2/./")),
+                        ("dot-data3", os.path.relpath(os.path.join(tmp, "dot-data3")) + "/.")):
+        made = os.path.join(tmp, name)
+        srv = harness.Server(ARGS.server, given)
+        try:
+            srv.start()
+            check(os.path.isdir(made) and os.path.exists(os.path.join(made, "journal.civic")),
+                  "--data %s: %s made, the journal in it" % (given, made))
+        except RuntimeError as e:
+            check(False, "--data %s starts: %s" % (given, e))
+        finally:
+            srv.stop()
     # a --data that is a link to nowhere: mkdir finds it there, opening it fails
     link = os.path.join(tmp, "data-link")
     os.symlink(os.path.join(tmp, "moved-away"), link)
