@@ -89,14 +89,18 @@ static const named_range INVISIBLE[] = {
 };
 
 /* The spaces other than the ASCII one (Unicode's Zs, but the Ogham space
- * mark, a visible stroke): on a tokens-file line they look like the blanks
- * that part its fields, and are none.  A no-break space that a web page or
- * a word processor pastes at a line's end was a fourth field ("expected:
- * NAME ROLE SHA256-HEX", which shows nothing wrong).  Named on a token line
- * only: a token holding one (--hash-token) is bytes a client can send. */
+ * mark, a visible stroke, and the line and paragraph separators, Zl and
+ * Zp): on a tokens-file line they look like the blanks that part its
+ * fields, and are none.  A no-break space that a web page or a word
+ * processor pastes at a line's end was a fourth field ("expected: NAME
+ * ROLE SHA256-HEX", which shows nothing wrong).  In a token (--hash-token)
+ * they were hashed in, and no client's token matched the line: a client
+ * copies the token without them, or cannot send them in its header. */
 static const named_range SPACES[] = {
     { 0x00A0, 0x00A0, "a no-break space" },
     { 0x2000, 0x200A, "an en, em, thin, hair or other fixed-width space" },
+    { 0x2028, 0x2028, "a line separator" },
+    { 0x2029, 0x2029, "a paragraph separator" },
     { 0x202F, 0x202F, "a narrow no-break space" },
     { 0x205F, 0x205F, "a medium mathematical space" },
     { 0x3000, 0x3000, "an ideographic space" },
@@ -124,6 +128,12 @@ size_t invisible_char(const char *text, size_t n, char *what, size_t what_bytes)
 {
     return named_char(INVISIBLE, sizeof(INVISIBLE) / sizeof(INVISIBLE[0]), text, n, what,
                       what_bytes);
+}
+
+/* As invisible_char, for the spaces of SPACES. */
+static size_t space_char(const char *text, size_t n, char *what, size_t what_bytes)
+{
+    return named_char(SPACES, sizeof(SPACES) / sizeof(SPACES[0]), text, n, what, what_bytes);
 }
 
 /* One "name role hash" line into e; the reason in why when it is not one. */
@@ -252,9 +262,7 @@ static bool invisible_in_line(const char *line, size_t len, char *why, size_t wh
     size_t column = 1;
     for (size_t i = 0; i < len; column++) {
         size_t k = invisible_char(line + i, len - i, what, sizeof(what));
-        if (!k)
-            k = named_char(SPACES, sizeof(SPACES) / sizeof(SPACES[0]), line + i, len - i, what,
-                           sizeof(what));
+        if (!k) k = space_char(line + i, len - i, what, sizeof(what));
         if (k) {
             snprintf(why, why_bytes, "%s:%lu: line %lu holds an invisible character at column "
                      "%zu, %s: remove it (a token line is NAME ROLE SHA256-HEX, in ASCII, "
@@ -401,6 +409,11 @@ int token_line(const char *name, const char *role, const char *token, size_t len
             return -1;
         }
         char what[96];
+        if (space_char(token + i, len - i, what, sizeof(what))) {
+            snprintf(why, why_bytes, "a token has no spaces or control characters: byte %zu is "
+                     "%s", i + 1, what);
+            return -1;
+        }
         if (invisible_char(token + i, len - i, what, sizeof(what))) {
             snprintf(why, why_bytes, "the token holds an invisible character at byte %zu, %s: "
                      "a token has no spaces, control characters or invisible characters (a "

@@ -1146,8 +1146,16 @@ def test_command_line(tmp):
     # a C1 control (U+0085 NEL) is a control character, as in paths
     rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-\u0085-s3cret-s3cret\n")
     check(rc == 1 and out == "" and "control" in err, "a token with U+0085: %s %r" % (rc, err))
-    rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-\u00a0-s3cret-s3cret\n")
-    check(rc == 0, "U+00A0 is no control character: %s %r" % (rc, err))
+    # a space other than the ASCII one (a no-break space a paste leaves at
+    # the end) was hashed in: no client's token matched the line
+    for stdin, said in (("abcdefghijklmnop\u00a0", "byte 17 is U+00A0 (a no-break space)"),
+                        ("s3cret-\u00a0-s3cret-s3cret\n", "byte 8 is U+00A0"),
+                        ("abcdefghijklmnop\u202f\n", "byte 17 is U+202F"),
+                        ("abcdefghijklmnop\u3000", "byte 17 is U+3000 (an ideographic space)"),
+                        ("abcdefghijklmnop\u2028", "byte 17 is U+2028 (a line separator)")):
+        rc, out, err = run("--hash-token", "nb", "read", stdin=stdin)
+        check(rc == 1 and out == "" and "a token has no spaces or control characters: %s"
+              % said in err, "--hash-token refuses %r: %s %r" % (stdin, rc, err))
     # an invisible format character (a byte-order mark a Windows tool or an
     # editor wrote first, a zero-width space or word joiner from a paste) was
     # hashed into the line, and every client then got 401: refused, named

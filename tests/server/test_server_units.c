@@ -107,7 +107,7 @@ static void token_line_hashes_and_checks_its_input(void **state)
                                 sizeof(why)), -1);
     assert_int_equal(token_line("ok", "read", "0123456789 abcdef0", 18, line, sizeof(line), why,
                                 sizeof(why)), -1);
-    /* C1 controls (U+0080..U+009F) too, as in paths; U+00A0 and U+0100 are none */
+    /* C1 controls (U+0080..U+009F) too, as in paths; U+0100 is none */
     const char *c1[] = { "0123456789\xc2\x85" "abcdef", "\xc2\x80" "0123456789abcdef",
                          "0123456789abcdef\xc2\x9f" };
     for (size_t i = 0; i < 3; i++) {
@@ -115,11 +115,34 @@ static void token_line_hashes_and_checks_its_input(void **state)
                                     sizeof(why)), -1);
         assert_non_null(strstr(why, "control"));
     }
-    const char *fine[] = { "0123456789\xc2\xa0" "abcdef", "0123456789\xc4\x80" "abcdef",
-                           "0123456789abcdef\xc2" };
-    for (size_t i = 0; i < 3; i++)
+    const char *fine[] = { "0123456789\xc4\x80" "abcdef", "0123456789abcdef\xc2",
+                           "0123456789abcdef\xe2\x80\xb0", "0123456789abcdef\xe3\x80\x81" };
+    for (size_t i = 0; i < 4; i++)
         assert_int_equal(token_line("ok", "read", fine[i], strlen(fine[i]), line, sizeof(line),
                                     why, sizeof(why)), 0);
+    /* the spaces the tokens file refuses on a token line (a no-break space
+     * a paste leaves at the end above all) were hashed in, and no client's
+     * token matched: refused as the ASCII space is, the code point named */
+    static const struct {
+        const char *token, *said;
+    } spaces[] = {
+        { "abcdefghijklmnop\xc2\xa0", "byte 17 is U+00A0 (a no-break space)" },
+        { "abcdefgh\xe2\x80\xafijklmnop", "byte 9 is U+202F (a narrow no-break space)" },
+        { "\xe2\x80\x87" "abcdefghijklmnop", "byte 1 is U+2007 (an en, em, thin, hair or "
+                                               "other fixed-width space)" },
+        { "abcdefghijklmnop\xe2\x80\x80", "byte 17 is U+2000" },
+        { "abcdefghijklmnop\xe2\x80\x8a", "byte 17 is U+200A" },
+        { "abcdefghijklmnop\xe2\x81\x9f", "byte 17 is U+205F (a medium mathematical space)" },
+        { "abcdefghijklmnop\xe3\x80\x80", "byte 17 is U+3000 (an ideographic space)" },
+        { "abcdefghijklmnop\xe2\x80\xa8", "byte 17 is U+2028 (a line separator)" },
+        { "abcdefghijklmnop\xe2\x80\xa9\n", "byte 17 is U+2029 (a paragraph separator)" },
+    };
+    for (size_t i = 0; i < sizeof(spaces) / sizeof(spaces[0]); i++) {
+        assert_int_equal(token_line("nb", "read", spaces[i].token, strlen(spaces[i].token),
+                                    line, sizeof(line), why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "a token has no spaces or control characters: "));
+        assert_non_null(strstr(why, spaces[i].said));
+    }
     /* invisible format characters (a leading byte-order mark, a zero-width
      * space, a word joiner, a soft hyphen, a direction mark, a tag) were
      * hashed in, and every client got 401: refused, named, at their byte */
@@ -244,6 +267,11 @@ static void tokens_file_skips_a_byte_order_mark(void **state)
     snprintf(text, sizeof(text), "\xe2\x81\x9f" "a read %s\n", h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 1, U+205F"));
+    /* a line separator was "the hash is not 64 hex digits" */
+    snprintf(text, sizeof(text), "a read %s\xe2\x80\xa8\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 72, U+2028 "
+                                "(a line separator)"));
     /* a vertical tab (or a form feed) ending the line said "the hash is not
      * 64 hex digits", of a hash that was fine: the character is named */
     snprintf(text, sizeof(text), "a read %s\v\n", h);
