@@ -144,7 +144,11 @@ static bool parse_line(char *line, token_entry *e, char *why, size_t n)
     char *role = strtok_r(NULL, " \t", &save);
     char *hash = strtok_r(NULL, " \t", &save);
     char *more = hash ? strtok_r(NULL, " \t", &save) : NULL;
-    if (more && more[0] == '#') { /* "alice read HASH # note": a comment after the hash */
+    uint8_t h[SHA256_BYTES];
+    /* "alice read HASH # note" or "alice read HASH revoked-2026": a note
+     * after the hash (not a name with a blank in it: its third field is
+     * no hash) */
+    if (more && (more[0] == '#' || parse_hash(hash, h))) {
         snprintf(why, n, "expected: NAME ROLE SHA256-HEX, then nothing: a comment must be on "
                  "its own line, beginning with '#'");
         return false;

@@ -289,7 +289,17 @@ static void tokens_file_skips_a_byte_order_mark(void **state)
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, ":1: expected: NAME ROLE SHA256-HEX, then nothing: a comment "
                                 "must be on its own line, beginning with '#'"));
-    snprintf(text, sizeof(text), "a read %s x\n", h);
+    /* so is one without '#' (it got the short words alone) */
+    snprintf(text, sizeof(text), "a read %s revoked-2026\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: expected: NAME ROLE SHA256-HEX, then nothing: a comment "
+                                "must be on its own line, beginning with '#'"));
+    snprintf(text, sizeof(text), "a read %s\tthe ops laptop\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: expected: NAME ROLE SHA256-HEX, then nothing: a comment "
+                                "must be on its own line, beginning with '#'"));
+    /* a name with a blank in it: no hash third, no note after one */
+    snprintf(text, sizeof(text), "al ice read %s\n", h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, ":1: expected: NAME ROLE SHA256-HEX"));
     assert_null(strstr(why, "comment"));
