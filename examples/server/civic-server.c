@@ -3113,8 +3113,15 @@ static enum MHD_Result param_known_once(void *cls, enum MHD_ValueKind kind, cons
     }
     if (!*key) return MHD_YES; /* "?&depth=1", "a=1&&b=2": an empty segment names nothing */
     if (!word_in(pc->allowed, key)) {
+        /* "authorization:Bearer x", "x;password=y": a name may carry a
+         * credential, hidden as the access log hides it */
+        buf hidden = { 0 };
+        logged_params(&hidden, key, strlen(key), ";", true, true);
+        buf_put(&hidden, "", 1);
+        const char *name = hidden.oom ? "" : hidden.p;
         snprintf(pc->why, sizeof(pc->why), "unknown parameter \"%.*s\": this route takes %s",
-                 shown_bytes(key, 40), key, pc->allowed);
+                 shown_bytes(name, 40), name, pc->allowed);
+        free(hidden.p);
         return MHD_NO;
     }
     for (size_t i = 0; i < pc->n_seen; i++)
@@ -3908,7 +3915,10 @@ static bool secret_param(const char *name, size_t n)
  * parameter's own name is such text ("password=x"), and so is a value that
  * carries a credential's name=value inside it, after a separator a client
  * meant as one ("as_of=2025-12-31%3Bpassword%3Dx", "...%26password=x",
- * "...,password=x", "...|password=x"). */
+ * "...,password=x", "...|password=x", "...%23password=x": a fragment's
+ * '#').  A ':' after such a name is its '=' too, as in a header a client
+ * pasted ("...%3Bauthorization%3ABearer%20x"); one after another name
+ * ends nothing ("x:token=y" names a credential). */
 static size_t secret_from(const char *s, size_t n, bool named)
 {
     size_t start = named ? 0 : SIZE_MAX; /* where a name begins; SIZE_MAX: none */
@@ -3917,11 +3927,12 @@ static size_t secret_from(const char *s, size_t n, bool named)
         int code = pct ? (s[i + 1] - '0') << 4 | hex_digit(s[i + 2]) : s[i];
         size_t width = pct && hex_digit(s[i + 2]) >= 0 ? 3 : 1;
         if (width == 1 && s[i] == '%') code = '%';
-        if (code == ';' || code == '&' || code == ',' || code == '|') {
+        if (code == ';' || code == '&' || code == ',' || code == '|' || code == '#') {
             start = i + width; /* a name may follow a separator a client meant as one */
-        } else if (code == '=') {
+        } else if (code == '=' || code == ':') {
             if (start != SIZE_MAX && secret_param(s + start, i - start)) return i + width;
-            start = SIZE_MAX; /* a value: "group=keyboard%3Dx" names no credential */
+            if (code == '=')
+                start = SIZE_MAX; /* a value: "group=keyboard%3Dx" names no credential */
         } else {
             continue;
         }

@@ -2229,9 +2229,43 @@ def test_reasons_and_log_agree(tmp):
               "%s: the reason hides the credential: %d %r" % (target, status, reason))
     check(plain.startswith('as_of "2025-12-31;x=1" is not'), "no credential: quoted as sent: %r"
           % plain)
+    # '#' (%23) parts parameters as ';' does, and a credential's name
+    # followed by ':' (a header pasted) is one followed by '=': both were
+    # logged whole, and the reason quoted them
+    hash_colon = {}
+    for target, log_path, reason in (
+            ("/rank?top=1%23password=pw-secret26", "/rank?top=1%23password=REDACTED",
+             'top is an integer 0..4294967295, not "1#password=REDACTED"'),
+            ("/rank?x=1%3Bauthorization%3ABearer%20pw-secret24",
+             "/rank?x=1%3Bauthorization%3AREDACTED",
+             'unknown parameter "x": this route takes as_of group top'),
+            ("/rank?top=1%3Bauthorization%3ABearer%20pw-secret",
+             "/rank?top=1%3Bauthorization%3AREDACTED",
+             'top is an integer 0..4294967295, not "1;authorization:REDACTED"'),
+            ("/rank?authorization:Bearer%20pw-secret", "/rank?authorization:REDACTED",
+             'unknown parameter "authorization:REDACTED": this route takes as_of group top'),
+            ("/rank?x%3Bpassword%3Dpw-secret=1", "/rank?x%3Bpassword%3DREDACTED",
+             'unknown parameter "x;password=REDACTED": this route takes as_of group top'),
+            ("/lists/dishonest%23token:pw-secret", "/lists/dishonest%23token:REDACTED",
+             '"dishonest#token:REDACTED" is neither'),
+            # a ':' in a value, or after a name that is no credential's, is kept
+            ("/rank?as_of=2025-12-31T10:00:00Z", "/rank?as_of=2025-12-31T10:00:00Z", ""),
+            ("/lists/a%3Bb:c", "/lists/a%3Bb:c", '"a;b:c" is neither')):
+        hash_colon[target] = (log_path, reason)
+    srv = start(tmp, ["--access-log", log], data=False)
+    try:
+        for target, (log_path, reason) in hash_colon.items():
+            status, _, data = srv.raw("GET", target, token=tok("reader"))
+            got = strict_json(data).get("reason", "") if status != 200 else ""
+            check(b"pw-secret" not in data and got.startswith(reason),
+                  "%s: the reason %r: %d %r" % (target, reason, status, data[:300]))
+    finally:
+        srv.stop()
     with open(log, "rb") as f:
         text = f.read()
     paths = [strict_json(l)["path"] for l in text.splitlines()]
+    for target, (log_path, reason) in hash_colon.items():
+        check(log_path in paths, "%s: logged as %s: %r" % (target, log_path, paths[-10:]))
     check(b"pw-secret" not in text and "/lists/dishonest;password=REDACTED" in paths
           and "/rank?as_of=2025-12-31%3Bpassword%3DREDACTED" in paths
           and "/rank?as_of=2025-12-31%26password=REDACTED" in paths
