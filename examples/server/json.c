@@ -63,14 +63,46 @@ int hex_digit(char c)
     return -1;
 }
 
-void json_strn(buf *b, const char *s, size_t n)
+/* Unicode's format characters (Cf, 15.1) and the line and paragraph
+ * separators (Zl, Zp): invisible, or acting on the text around them (U+202E
+ * shows what follows it reversed; U+2028 ends a line for some readers).
+ * Code point ranges, first and last. */
+static const uint32_t FORMAT[][2] = {
+    { 0x00AD, 0x00AD }, { 0x0600, 0x0605 }, { 0x061C, 0x061C }, { 0x06DD, 0x06DD },
+    { 0x070F, 0x070F }, { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 }, { 0x180E, 0x180E },
+    { 0x200B, 0x200F }, { 0x2028, 0x202E }, { 0x2060, 0x2064 }, { 0x2066, 0x206F },
+    { 0xFEFF, 0xFEFF }, { 0xFFF9, 0xFFFB }, { 0x110BD, 0x110BD }, { 0x110CD, 0x110CD },
+    { 0x13430, 0x1343F }, { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 },
+    { 0xE0020, 0xE007F },
+};
+
+/* The code point of the valid UTF-8 sequence p[0..k), k 2..4, when it is
+ * one of FORMAT; else 0. */
+static uint32_t format_char(const unsigned char *p, size_t k)
+{
+    uint32_t cp = p[0] & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) cp = cp << 6 | (p[i] & 0x3F);
+    for (size_t i = 0; i < sizeof(FORMAT) / sizeof(FORMAT[0]); i++)
+        if (cp >= FORMAT[i][0] && cp <= FORMAT[i][1]) return cp;
+    return 0;
+}
+
+/* json_strn's string; with format, the characters of FORMAT escaped too
+ * (\uXXXX, a surrogate pair past U+FFFF): the same string to a JSON reader. */
+static void json_text(buf *b, const char *s, size_t n, bool format)
 {
     const unsigned char *p = (const unsigned char *)s;
     buf_put(b, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
         size_t k = utf8_seq(p + i, n - i);
-        if (c == '"' || c == '\\') {
+        uint32_t cp = format && k >= 2 ? format_char(p + i, k) : 0;
+        if (cp > 0xFFFF) {
+            buf_printf(b, "\\u%04x\\u%04x", (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
+                       (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+        } else if (cp) {
+            buf_printf(b, "\\u%04x", (unsigned)cp);
+        } else if (c == '"' || c == '\\') {
             char esc[2] = { '\\', (char)c };
             buf_put(b, esc, 2);
         } else if (c == '\n') buf_put(b, "\\n", 2);
@@ -86,7 +118,14 @@ void json_strn(buf *b, const char *s, size_t n)
     buf_put(b, "\"", 1);
 }
 
+void json_strn(buf *b, const char *s, size_t n) { json_text(b, s, n, false); }
+
 void json_str(buf *b, const char *s) { json_strn(b, s ? s : "", s ? strlen(s) : 0); }
+
+void json_str_shown(buf *b, const char *s)
+{
+    json_text(b, s ? s : "", s ? strlen(s) : 0, true);
+}
 
 void json_key(buf *b, const char *key, bool *first)
 {

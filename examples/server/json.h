@@ -50,6 +50,12 @@ int hex_digit(char c);
 
 void json_str(buf *b, const char *s);
 void json_strn(buf *b, const char *s, size_t n);
+/* As json_str, with Unicode's format characters (U+200B, U+202E, U+2066,
+ * a byte-order mark, ...) and the line and paragraph separators (U+2028,
+ * U+2029) escaped as \uXXXX as well: the same string to a JSON reader,
+ * that a terminal or a viewer shows neither hidden nor reordered.  The
+ * access log's. */
+void json_str_shown(buf *b, const char *s);
 /* "key": with a leading comma unless *first. */
 void json_key(buf *b, const char *key, bool *first);
 void json_fixed(buf *b, int64_t v, unsigned places);

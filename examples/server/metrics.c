@@ -196,9 +196,9 @@ void access_line(buf *b, const access_entry *e)
     json_key(b, "remote", &first);
     json_str(b, e->remote);
     json_key(b, "method", &first);
-    json_str(b, e->method);
+    json_str_shown(b, e->method);
     json_key(b, "path", &first);
-    json_str(b, e->path);
+    json_str_shown(b, e->path);
     json_key(b, "status", &first);
     json_u64(b, e->status);
     json_key(b, "bytes", &first);
@@ -206,7 +206,7 @@ void access_line(buf *b, const access_entry *e)
     json_key(b, "duration_ms", &first);
     buf_printf(b, "%.3f", (double)e->micros / 1000.0);
     json_key(b, "token", &first);
-    if (e->token) json_str(b, e->token);
+    if (e->token) json_str_shown(b, e->token);
     else buf_puts(b, "null");
     buf_puts(b, "}\n");
 }

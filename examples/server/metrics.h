@@ -55,7 +55,9 @@ void metrics_init(metrics *m);
 void metrics_observe(metrics *m, route_id r, unsigned status, uint64_t micros);
 void metrics_render(const metrics *m, const metrics_sample *s, buf *out);
 
-/* One access-log record as a JSON line (with its newline). */
+/* One access-log record as a JSON line (with its newline); the strings a
+ * client chose (method, target, token name) with Unicode's format
+ * characters escaped as well (json_str_shown). */
 typedef struct access_entry {
     double unix_time;
     const char *remote;

@@ -2014,6 +2014,18 @@ def test_metrics(srv):
           % (values.get(name), after.get(name)))
 
 
+# Targets sent raw, and how the access log writes each (by hand).
+FORMAT_TARGETS = {
+    "/subjects/\u202eabc": r'"/subjects/\u202eabc"',
+    "/rank?group=\u200bx": r'"/rank?group=\u200bx"',
+    "/subjects/a\u2066b\u2069": r'"/subjects/a\u2066b\u2069"',
+    "/subjects/a\u2028b\u2029": r'"/subjects/a\u2028b\u2029"',
+    "/subjects/\ufeffa\u00ad": r'"/subjects/\ufeffa\u00ad"',
+    "/subjects/a\U000e0041": r'"/subjects/a\udb40\udc41"',
+    "/subjects/\u00e9t\u00e9": '"/subjects/\u00e9t\u00e9"',
+}
+
+
 def test_access_log(tmp):
     log = os.path.join(tmp, "access.log")
     srv = start(tmp, ["--access-log", log], data=False)
@@ -2021,10 +2033,25 @@ def test_access_log(tmp):
         srv.raw("GET", "/rank?top=1", token=tok("reader"))
         srv.raw("GET", "/subjects/%FF%FE")
         srv.raw("POST", "/events", event_body(), {"Content-Type": "text/csv"}, token=tok("ingest"))
+        # format characters sent raw in a target (a right-to-left override
+        # shows what follows it reversed, a zero-width space nothing) were
+        # written raw: escaped as \uXXXX, as control characters are
+        for target in FORMAT_TARGETS:
+            raw_bytes(srv, b"GET " + target.encode() + b" HTTP/1.1\r\nHost: h\r\n"
+                      + b"Connection: close\r\n\r\n")
     finally:
         srv.stop()
     with open(log, "rb") as f:
-        lines = [strict_json(l) for l in f.read().splitlines()]
+        text = f.read()
+    lines = [strict_json(l) for l in text.splitlines()]
+    paths = [l["path"] for l in lines]
+    for target, escaped in FORMAT_TARGETS.items():
+        check(target in paths and escaped.encode() in text, "a format character in the target "
+              "is escaped in the log (%s): %r" % (escaped, text[-600:]))
+    for cp in (0x202E, 0x200B, 0x2066, 0x2028, 0x2029, 0xFEFF, 0xE0041, 0x00AD):
+        check(chr(cp).encode() not in text, "U+%04X is not in the log raw" % cp)
+    check("/subjects/\u00e9t\u00e9" in paths and "/subjects/\u00e9t\u00e9".encode() in text,
+          "other characters are written as they are: %r" % text[-300:])
     keys = ["time", "remote", "method", "path", "status", "bytes", "duration_ms", "token"]
     check(len(lines) >= 4 and all(list(l) == keys for l in lines), "access log fields %s" % lines[:1])
     byp = {l["path"]: l for l in lines}

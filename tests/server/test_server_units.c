@@ -368,6 +368,21 @@ static void json_strings_are_valid_utf8_whatever_the_input(void **state)
     json_strn(&c, "\xc2\x9b" "1m\xc2\x80\xc2\xa0", 8);
     assert_string_equal(c.p, "\"\\u009b1m\\u0080\xc2\xa0\"");
     free(c.p);
+    /* the access log's strings: format characters and the line and
+     * paragraph separators escaped too (one past U+FFFF as a surrogate
+     * pair); an answer's strings keep them as sent */
+    const char *format = "\xe2\x80\xae" "a\xe2\x80\x8b\xe2\x81\xa6\xe2\x80\xa8\xe2\x80\xa9"
+                         "\xef\xbb\xbf\xc2\xad\xd8\x80\xf3\xa0\x80\x81\xf0\x93\x90\xbf"
+                         "\xc3\xa9\xc2\xa0\xe2\x80\xb0\n";
+    buf d = { 0 };
+    json_str_shown(&d, format);
+    assert_string_equal(d.p, "\"\\u202ea\\u200b\\u2066\\u2028\\u2029\\ufeff\\u00ad\\u0600"
+                             "\\udb40\\udc01\\ud80d\\udc3f\xc3\xa9\xc2\xa0\xe2\x80\xb0\\n\"");
+    free(d.p);
+    buf e = { 0 };
+    json_str(&e, format);
+    assert_non_null(strstr(e.p, "\xe2\x80\xae" "a\xe2\x80\x8b"));
+    free(e.p);
     assert_false(utf8_valid("a\0b", 3));
     assert_false(utf8_valid("\xed\xa0\x80", 3));   /* a surrogate */
     assert_false(utf8_valid("\xc0\xaf", 2));       /* overlong */
