@@ -168,6 +168,9 @@ typedef struct mhd_log {
     char kept[320];          /* the first message of the start, else "" */
     int64_t said_us;         /* when the last one was said; 0: none yet */
     uint64_t unsaid;         /* messages not said since */
+    /* queries the stop cut (dispatch: MHD_NO, the stop's lines count them),
+     * whose "Application reported internal error" is not said */
+    atomic_uint_fast64_t cut;
 } mhd_log;
 
 /* Writes the data directory refused (POST /events, POST /purge answered
@@ -3206,7 +3209,10 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
     if (!params_ok(c, rq, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad parameter", why);
     if (!route_gated(rq->route)) return answer_route(s, c, rq);
-    if (!gate_enter(&s->gate)) return MHD_NO; /* cut by the stop: closed unanswered, not run */
+    if (!gate_enter(&s->gate)) { /* cut by the stop: closed unanswered, not run */
+        atomic_fetch_add(&s->mhd_log.cut, 1); /* said by the stop, not by libmicrohttpd */
+        return MHD_NO;
+    }
     enum MHD_Result rc = answer_route(s, c, rq); /* its answer queued, not yet sent */
     gate_leave(&s->gate);
     return rc;
@@ -4699,7 +4705,12 @@ static void mhd_log_init(mhd_log *l)
     l->kept[0] = '\0';
     l->said_us = 0;
     l->unsaid = 0;
+    atomic_init(&l->cut, 0);
 }
+
+/* libmicrohttpd's words when the service returns MHD_NO (connection.c,
+ * 0.9.x), its period dropped as mhd_logger drops it */
+#define MHD_APP_ERROR "Application reported internal error, closing connection"
 
 /* MHD_OPTION_EXTERNAL_LOGGER: one line, its line ends and other control
  * characters (a client's bytes may be quoted) made blanks. */
@@ -4718,6 +4729,11 @@ static void mhd_logger(void *cls, const char *fm, va_list ap)
     pthread_mutex_lock(&l->mutex);
     if (l->starting) {
         if (!l->kept[0]) memcpy(l->kept, m, len + 1);
+    } else if (strcmp(m, MHD_APP_ERROR) == 0 && atomic_load(&l->cut) > 0) {
+        /* a query the stop cut at the drain deadline (dispatch), counted
+         * in its lines already: the connection's thread says this right
+         * after the cut (counted first); taken from under the mutex only */
+        atomic_fetch_sub(&l->cut, 1);
     } else {
         int64_t now = now_us();
         if (l->said_us && now - l->said_us < MHD_LOG_EVERY_US) {

@@ -24,6 +24,9 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   stop-said   what a stop writes on standard error: the requests it waits
               for, the ones cut at the drain deadline (said before
               libmicrohttpd's own line), the last snapshot, "stopped".
+  stop-cut    queries still waiting for their turn at the drain deadline are
+              cut and counted in the stop's lines, without libmicrohttpd's
+              "Application reported internal error" for each.
   stop-accounts  the stop's last count holds every request it waited for:
               closed by the idle timeout, given up by its client.
   churn       48 clients opening a connection per request are (almost) never refused.
@@ -1293,6 +1296,51 @@ def test_stop_said():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_stop_cuts_queries_quietly():
+    """Queries still waiting for their turn (--threads 1) when the drain's
+    wait ends are cut by the service, closed unanswered and counted in the
+    stop's lines ("N requests cut at the drain deadline: not answered
+    within S s"); libmicrohttpd then said, for each, "Application reported
+    internal error, closing connection" (and "N more messages"), which read
+    like a bug.  The service's cut is not said again so."""
+    import signal
+    rows = "".join("e%d,s%d,volunteer_hour,2025-01-01T00:00:%02d,1\n" % (i, i % 50000, i % 60)
+                   for i in range(400000))
+    srv = harness.Server(ARGS.server, extra=["--threads", "1", "--request-timeout", "2"]).start()
+    try:
+        status, _, _ = srv.raw("POST", "/events", ("id,subject,type,ts,qty\n" + rows).encode(),
+                               {"Content-Type": "text/csv"}, timeout=300)
+        check(status == 200, "stop cut: 400,000 events posted (%s)" % status)
+        got = []
+
+        def query():
+            try:
+                got.append(srv.raw("GET", "/objections", timeout=60)[0])
+            except (OSError, http.client.HTTPException):
+                got.append(None)
+        clients = [threading.Thread(target=query) for _ in range(40)]
+        for t in clients:
+            t.start()
+        time.sleep(1)
+        srv.proc.send_signal(signal.SIGTERM)
+        rc = srv.proc.wait(timeout=60)
+        for t in clients:
+            t.join()
+    finally:
+        srv.stop()
+    out = srv.output()
+    cut = re.search(r"civic-server: (\d+) requests? cut at the drain deadline: not answered "
+                    r"within 3 s of the signal", out)
+    unanswered = got.count(None)
+    check(rc == 0 and cut and 0 < int(cut.group(1)) <= unanswered
+          and re.search(r"drained in [0-9.]+ s: \d+ requests? answered, %s cut" % cut.group(1),
+                        out),
+          "stop cut: the queries cut are counted in the stop's lines (exit %s, %d unanswered): %r"
+          % (rc, unanswered, out[-600:]))
+    check("Application reported internal error" not in out and "more message" not in out,
+          "stop cut: libmicrohttpd does not say the service's cuts again: %r" % out[-600:])
+
+
 def test_stop_accounts_for_each():
     """The stop's last line accounts for every request being finished at
     the signal: one the idle timeout (--timeout) closes during the drain,
@@ -1573,7 +1621,7 @@ def main():
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop-accounts", test_stop_accounts_for_each), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("queue", test_queue), ("churn", test_churn), ("idle", test_idle_keep_alive), ("idle-cpu", test_idle_cpu), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop-cut", test_stop_cuts_queries_quietly), ("stop-accounts", test_stop_accounts_for_each), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("queue", test_queue), ("churn", test_churn), ("idle", test_idle_keep_alive), ("idle-cpu", test_idle_cpu), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("share", test_address_share),
               ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
