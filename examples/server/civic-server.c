@@ -2139,10 +2139,17 @@ static int open_data(server *s)
                       "to go on from the snapshot alone");
         return -1;
     }
+    /* --rescore: each file is read under its own rules' check first, and
+     * under other rules only when it was written under them (other): a
+     * directory written under these rules has nothing to rescore */
+    bool other = false;
     if (have_snapshot) {
-        int rc = civic_engine_load_snapshot_ext(s->engine, s->snapshot_path,
-                                                s->opt.rescore ? CIVIC_SNAPSHOT_OTHER_RULES : 0u,
-                                                &err);
+        int rc = civic_engine_load_snapshot_ext(s->engine, s->snapshot_path, 0u, &err);
+        if (rc == CIVIC_E_MISMATCH && s->opt.rescore) {
+            other = true;
+            rc = civic_engine_load_snapshot_ext(s->engine, s->snapshot_path,
+                                                CIVIC_SNAPSHOT_OTHER_RULES, &err);
+        }
         if (rc != CIVIC_OK) {
             /* the library's way out names its flag; the service's is --rescore */
             char *flag = rc == CIVIC_E_MISMATCH ? strstr(err.message, "; rules changed on purpose: ")
@@ -2157,8 +2164,7 @@ static int open_data(server *s)
         }
     }
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u) |
-                      (s->opt.rescore ? CIVIC_JOURNAL_OTHER_RULES : 0u);
+    uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u);
     unsigned copies = damaged_copies(s, NULL, 0);
     /* --sync group's thread is started here, and inherits this mask: with
      * SIGINT and SIGTERM open it would take their default action whenever
@@ -2171,6 +2177,12 @@ static int open_data(server *s)
     sigaddset(&stops, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stops, &before_open);
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
+    if (rc == CIVIC_E_MISMATCH && s->opt.rescore) { /* refused at its header: nothing read */
+        other = true;
+        rep = (civic_journal_report)CIVIC_JOURNAL_REPORT_INIT;
+        rc = civic_engine_journal_open(s->engine, s->journal_path,
+                                       policy | CIVIC_JOURNAL_OTHER_RULES, &rep, &err);
+    }
     pthread_sigmask(SIG_SETMASK, &before_open, NULL);
     if (rc != CIVIC_OK) {
         /* the library's way out names its flag; the service's is --recover
@@ -2232,7 +2244,11 @@ static int open_data(server *s)
                 civic_engine_event_count(s->engine) == 1 ? "" : "s");
     struct stat owed;
     s->purge_owed = lstat(s->owed_path, &owed) == 0;
-    if (!s->opt.rescore && s->purge_owed) {
+    bool rescore = s->opt.rescore && other;
+    if (s->opt.rescore && !other)
+        fprintf(stderr, SERVER_NAME ": --rescore: the data directory is already written under "
+                "these rules: nothing to rescore\n");
+    if (!rescore && s->purge_owed) {
         /* SPEC 10.4: a purge's events leave the files at the next
          * compaction; the one that failed before the stop is owed still.
          * Done now, or else left to the timer (a write counted: it compacts
@@ -2245,7 +2261,7 @@ static int open_data(server *s)
                     "again every --compact-every period (the purged events stay in %s "
                     "until one succeeds)\n", s->opt.data_dir);
     }
-    if (s->opt.rescore) {
+    if (rescore) {
         /* both files under the rules they were read under, before any write */
         struct stat was;
         bool had = stat(s->snapshot_path, &was) == 0;

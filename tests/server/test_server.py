@@ -3854,6 +3854,26 @@ def test_rescore(tmp):
             srv.stop()
         check(not extra or "rescored 2 events" in srv.output(),
               "rescore: the start-up says what it did: %s" % srv.output())
+    # --rescore again, the directory written under these rules now: it
+    # rewrote every event and said "rescored 2 events under ..."; nothing
+    # to rescore, said so, and both files left as they are (their inodes:
+    # a rewrite renames new files into place)
+    def inodes():
+        return [os.stat(os.path.join(data, n)).st_ino for n in ("snapshot.civic", "journal.civic")]
+    before = inodes()
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["new"], "--rescore"])
+    srv.start()
+    try:
+        during = inodes()
+        status, body = srv.request("GET", "/subjects/s1?as_of=2025-02-01")
+    finally:
+        srv.stop()
+    check(status == 200 and body.get("score") == 1014 and during == before
+          and "civic-server: --rescore: the data directory is already written under these "
+              "rules: nothing to rescore\n" in srv.output()
+          and "rescored" not in srv.output(),
+          "rescore: a directory already under these rules is not rewritten, and said so: "
+          "%s %s %s %s %s" % (status, body, before, during, srv.output()))
 
 
 def test_rescore_that_fails_changes_nothing(tmp):
