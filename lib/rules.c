@@ -1267,6 +1267,17 @@ static const char *offset_meant(const char *t, size_t n, char *buf, size_t size)
                      "\"+08:00\"; there is no daylight saving time)");
         return buf;
     }
+    /* "08:00", its sign left out, and "+08.00", a '.' for the ':': as
+     * "+08:00" would be told (an hour alone, "8", is no offset to offer) */
+    size_t rest = n - i, at = rest == 5 ? i + 2 : i + 3;
+    if (i < n && (rest == 5 || (rest == 6 && (t[i] == '+' || t[i] == '-'))) &&
+        (t[at] == ':' || t[at] == '.') && (rest == 6 || (t[i] >= '0' && t[i] <= '9')) &&
+        (rest == 5 || t[at] == '.')) {
+        char fixed[8];
+        snprintf(fixed, sizeof(fixed), "%s%.*s:%.2s", rest == 5 ? "+" : "", (int)(at - i), t + i,
+                 t + at + 1);
+        return offset_meant(fixed, strlen(fixed), buf, size);
+    }
     if (i >= n || (t[i] != '+' && t[i] != '-')) return NULL;
     char sign = t[i++];
     for (k = i; k < n && t[k] >= '0' && t[k] <= '9';) k++;

@@ -1733,7 +1733,8 @@ static void a_duration_in_words_is_offered_its_form(void **state)
 }
 
 /* A utc_offset of another form than "+HH:MM" (an hour of one digit, no
- * ':', "UTC" before it) is offered the offset to write, which loads. */
+ * ':', "UTC" before it, no sign, a '.' for the ':') is offered the offset
+ * to write, which loads. */
 static void an_offset_of_another_form_is_offered_its_form(void **state)
 {
     (void)state;
@@ -1741,6 +1742,8 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
         { "+8:00", "+08:00" }, { "+0800", "+08:00" }, { "+08", "+08:00" }, { "UTC+8", "+08:00" },
         { "+8", "+08:00" }, { "gmt -05:30", "-05:30" }, { "-530", "-05:30" }, { "UTC", "Z" },
         { "utc+08:00", "+08:00" }, { "+05:45:00", "+05:45" }, { "-11:00:00", "-11:00" },
+        { "08:00", "+08:00" }, { "+08.00", "+08:00" }, { "-05.30", "-05:30" },
+        { "UTC 05:45", "+05:45" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char text[160], want[200];
@@ -1756,7 +1759,8 @@ static void an_offset_of_another_form_is_offered_its_form(void **state)
     }
     /* none that would be refused, or where the form is no offset */
     static const char *const none[] = { "+24", "+0860", "+08:0", "UTC+", "+123456", "8",
-                                        "+05:45:30", "+0545:00" };
+                                        "+05:45:30", "+0545:00", "24:00", "08:60", "ab:cd",
+                                        "+08.60" };
     for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
         char text[160];
         snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
