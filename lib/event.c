@@ -311,6 +311,15 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
         ts_hint_as_written(w, w, slip, utc_offset, fmt, buf, size);
         return true;
     }
+    /* Unix seconds with a '+' sign, which only a '-' may be */
+    bool plus = n > 1 && n < 22 && v[0] == '+';
+    for (size_t k = 1; plus && k < n; k++) plus = v[k] >= '0' && v[k] <= '9';
+    if (plus) {
+        snprintf(w, sizeof(w), "%.*s", (int)(n - 1), v + 1);
+        if (ts_takes(w, utc_offset))
+            snprintf(buf, size, " (Unix seconds take no '+' sign: write %s)", w);
+        return true;
+    }
     /* a date with a zone after it (2025-06-30Z, 2025-06-30+08:00): midnight
      * there only with its time written, else the scheme's local midnight */
     bool date = n == 11 || n == 16;

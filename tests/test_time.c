@@ -459,6 +459,8 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
         { "2025-06-30-05:30", " (write 2025-06-30T00:00:00-05:30, or 2025-06-30 for the "
                               "scheme's local midnight)" },
         { "2025-06-31Z", "" },     /* no such day: nothing to write */
+        { "+1709172000", " (Unix seconds take no '+' sign: write 1709172000)" },
+        { "+99999999999999", "" }, /* out of range without its sign too */
         { "2025/3/4 9:30:15", " (year/month/day? write 2025-03-04T09:30:15)" },
         { "45000.375", " (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" },
         { "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5",
