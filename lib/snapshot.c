@@ -384,6 +384,9 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
         if (ferror(r->f))
             return civic__error_set(r->err, CIVIC_E_IO, 0, 0, got, "cannot read %s: %s", r->name,
                                     strerror(errno));
+        if (got == 0) /* nothing was written to it, or it was cut: no damage to point at */
+            return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 0, "snapshot %s is empty "
+                                    "(0 bytes: cut, or restored without its contents)", r->name);
         return corrupt(r, got, "truncated header");
     }
     r->crc = civic__crc32c(r->crc, h, sizeof(h));

@@ -1062,6 +1062,13 @@ static void messages_about_long_paths_keep_their_reason(void **state)
     write_all(snap, (const unsigned char *)"CIVICSN", 7); /* a snapshot's start: cut short */
     assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
     message_keeps_its_reason(err.message, "truncated header");
+    /* of no bytes at all: empty, not damaged at byte 0 (a journal of none is
+     * told it is empty too) */
+    write_all(snap, (const unsigned char *)"", 0);
+    assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
+    message_keeps_its_reason(err.message, "is empty (0 bytes: cut, or restored without its "
+                                          "contents)");
+    assert_null(strstr(err.message, "damaged"));
     civic_engine_free(e);
 }
 

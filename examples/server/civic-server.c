@@ -1952,6 +1952,7 @@ static void bound_hint(int rc, const civic_error *err)
 static void snapshot_hint(int rc, const civic_error *err)
 {
     if (rc != CIVIC_E_CORRUPT || (!strstr(err->message, " is damaged ") &&
+                                  !strstr(err->message, " is empty (0 bytes") &&
                                   !strstr(err->message, "not a libcivic snapshot (bad magic)")))
         return;
     fprintf(stderr, SERVER_NAME ": nothing was changed.  Move snapshot.civic aside and restore it "

@@ -4055,6 +4055,12 @@ def test_damaged_snapshot(tmp):
           "damaged snapshot: the refusal says what to do: %d %r" % (code, out))
     after = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
     check(after == before, "damaged snapshot: the refused start changed nothing")
+    # emptied (cut, or restored without its contents): said so, with the same advice
+    open(path, "wb").close()
+    code, out = start_fails(data)
+    check(code == 2 and "snapshot.civic is empty (0 bytes: cut, or restored without its "
+          "contents)" in out and " is damaged" not in out and "restore it from a backup" in out,
+          "empty snapshot: said empty, with what to do: %d %r" % (code, out))
 
 
 def test_1_0_event_past_the_bound(tmp):
