@@ -3669,7 +3669,8 @@ int main(int argc, char **argv)
     civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
     if (status == 0)
-        status = load_rules(o.rules_path, "-r", o.rules_one_dash, o.rules_short, &rules);
+        status = load_rules(o.rules_path, o.rules_short ? "-r" : "--rules", o.rules_one_dash,
+                            o.rules_short, &rules);
     if (status == 0) warn_keys_ignored = civic_rules_spec_version(rules) < 2;
     if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);

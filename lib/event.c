@@ -252,8 +252,9 @@ static bool ts_takes(const char *w, int32_t utc_offset)
  * as fmt with `shown` for its "%s", where the ts parser takes w.  Where it
  * would but for a day, month or time of day out of range, no advice (a
  * hint never advises a value still refused), but both faults told: the
- * slip (`slip`, NULL for an offset, which its reason names) and the range,
- * " (the seconds are required; also day out of range for the month)". */
+ * slip and the range, " (the seconds are required; also day out of range
+ * for the month)".  slip NULL (an offset): nothing then, the range being
+ * the reason (time.c says a part out of range before a bad offset). */
 static void ts_hint_as_written(const char *w, const char *shown, const char *slip,
                                int32_t utc_offset, const char *fmt, char *buf, size_t size)
 {
@@ -262,10 +263,10 @@ static void ts_hint_as_written(const char *w, const char *shown, const char *sli
     int rc = civic__time_parse(w, strlen(w), utc_offset, &t, &why);
     if (rc == CIVIC_OK)
         snprintf(buf, size, fmt, shown);
-    else if (rc == CIVIC_E_EVENT && (strcmp(why, "month out of range") == 0 ||
-                                     strcmp(why, "day out of range for the month") == 0 ||
-                                     strcmp(why, "time of day out of range") == 0))
-        snprintf(buf, size, " (%s%s%s)", slip ? slip : "", slip ? "; also " : "also ", why);
+    else if (slip && rc == CIVIC_E_EVENT && (strcmp(why, "month out of range") == 0 ||
+                                             strcmp(why, "day out of range for the month") == 0 ||
+                                             strcmp(why, "time of day out of range") == 0))
+        snprintf(buf, size, " (%s; also %s)", slip, why);
 }
 
 /* A time of day at v[*i..) to the end, after a blank or a 'T' ("9:30",

@@ -258,6 +258,10 @@ static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64
                       (m < n && (m == i || civic__offset_parse(s + i, m - i, &offset)))))
             return CIVIC_E_EVENT;
         if (i < n && !civic__offset_parse(s + i, n - i, &offset)) {
+            if (range) { /* an offset and a part out of range: the part, as ever */
+                *why = range;
+                return CIVIC_E_EVENT;
+            }
             *why = !civic__offset_shaped(s + i, n - i) ? "bad UTC offset (expected Z or +HH:MM)"
                    : s[i + 4] >= '6' ? "UTC offset minutes out of range (00..59)"
                                      : "UTC offset out of range (-23:59..+23:59)";
@@ -366,6 +370,21 @@ int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset)
     return civic__period_bucket_on(period, &day);
 }
 
+/* The count of a duration "Nd" s[0..n) (a unit after digits), into *v:
+ * any number of digits, as leading zeros are allowed ("030d"), so the
+ * count's length says nothing; past every limit it stops growing (and is
+ * refused as too long).  False when there is no count. */
+static bool duration_count(const char *s, size_t n, int64_t *v)
+{
+    if (n < 2) return false;
+    *v = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        if (*v <= 10000000) *v = *v * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
 {
     static const struct { const char *text; uint8_t kind; } named[] = {
@@ -381,16 +400,8 @@ bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
             return true;
         }
     }
-    /* any number of digits: leading zeros are allowed ("030d"), so the
-     * count's length says nothing; a value past every limit stops growing
-     * and is refused below (civic__duration_past_limit says so) */
-    if (n < 2) return false;
-    int64_t v = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        if (v <= 10000000) v = v * 10 + (s[i] - '0');
-    }
-    if (v < 1) return false;
+    int64_t v;
+    if (!duration_count(s, n, &v) || v < 1) return false;
     switch (s[n - 1]) {
     case 'd': out->kind = CIVIC_DUR_DAYS; if (v > 3660000) return false; break;
     case 'm': out->kind = CIVIC_DUR_MONTHS; if (v > 120000) return false; break;
@@ -403,15 +414,11 @@ bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
 
 int64_t civic__duration_past_limit(const char *s, size_t n, char *unit)
 {
-    if (n < 2) return 0;
     static const struct { char unit; int64_t max; } units[] = {
         { 'd', 3660000 }, { 'm', 120000 }, { 'y', 10000 }
     };
-    int64_t v = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        if (v <= 10000000) v = v * 10 + (s[i] - '0'); /* past every limit: stop growing */
-    }
+    int64_t v;
+    if (!duration_count(s, n, &v)) return 0;
     for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
         if (s[n - 1] == units[k].unit && v > units[k].max) {
             *unit = units[k].unit;

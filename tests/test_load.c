@@ -328,7 +328,7 @@ static void log_errors_say_what_was_meant(void **state)
         "31.02.2024", "2024-01-01T09:30:00+08:00:30",
         "2024-01-01T09:30:00 UT",
         "2024-01-01T10:00-", "31.02.2024 10:00", "2024-01-01T10:00+25:00",
-        "2024-01-01T10:00:00+2500",
+        "2024-01-01T10:00:00+2500", "2024-02-30T10:00:00+0800", "2024-02-30T10:00:00+24:00",
         "2024/02/30", "2024/01/01 24:00", "2024\xE5\xB9\xB4" "2\xE6\x9C\x88" "30\xE6\x97\xA5",
         "99999.5", "45000.5x", "2024-01-01T10:00:00,", "2024-2-30", "2024-01-05T9:60",
         "2024-01-05T24:00:00 +08:00", "2024-01-05T10:00:00+8:60", "2024-01-05 Z",
@@ -349,7 +349,6 @@ static void log_errors_say_what_was_meant(void **state)
         { "2024-02-30 ", "(it ends in a blank; also day out of range for the month)" },
         { "2024-02-30T10:00:00,5",
           "(a decimal comma for the fraction's point; also day out of range for the month)" },
-        { "2024-02-30T10:00:00+0800", "(also day out of range for the month)" },
     };
     for (size_t k = 0; k < sizeof(both) / sizeof(both[0]); k++) {
         char text[128], end[160];

@@ -149,7 +149,7 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
  *
  * hints_late_ts: its mirror, when `last`, the latest ts of the events held,
  * is HINTS_LATE_SECONDS or later ("the latest event's ts is
- * 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), after
+ * 8390-07-10T13:40:00+08:00 (Unix seconds 202612081200), at or after
  * 5138-11-16T09:46:40Z: ... a date and time need their separators
  * (2026-12-08T12:00:00)": twelve digits that read as YYYYMMDDHHMM, a date
  * and time of 1900 or later, else "YYYY-MM-DDTHH:MM:SS"); false, buf

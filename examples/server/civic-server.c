@@ -2247,8 +2247,10 @@ static int open_data(server *s)
     s->purge_owed = lstat(s->owed_path, &owed) == 0;
     bool rescore = s->opt.rescore && other;
     if (s->opt.rescore && !other)
-        fprintf(stderr, SERVER_NAME ": --rescore: the data directory is already written under "
-                "these rules: nothing to rescore\n");
+        fprintf(stderr, SERVER_NAME ": --rescore: %s: nothing to rescore\n",
+                have_snapshot || !rep.created
+                    ? "the data directory is already written under these rules"
+                    : "the data directory holds no events yet");
     if (!rescore && s->purge_owed) {
         /* SPEC 10.4: a purge's events leave the files at the next
          * compaction; the one that failed before the stop is owed still.
@@ -5147,6 +5149,9 @@ static void reopen_access_log(server *s)
      * signalled) has none to end, and would begin with an empty line */
     bool other = fd >= 0 && fstat(s->access_fd, &was) == 0 && fstat(fd, &now) == 0 &&
                  (was.st_dev != now.st_dev || was.st_ino != now.st_ino);
+    /* cleared before the new file takes the lines, as a writer exchanges it
+     * before its write: a line feed taken after it lands in the old file */
+    if (other) atomic_store(&s->access_cut, false); /* the old file keeps its cut line */
     if (fd < 0 || dup2(fd, s->access_fd) < 0) {
         /* the old file goes on receiving the lines */
         fprintf(stderr, SERVER_NAME ": SIGHUP: cannot reopen --access-log %s: %s (still "
@@ -5155,7 +5160,6 @@ static void reopen_access_log(server *s)
         return;
     }
     close(fd);
-    if (other) atomic_store(&s->access_cut, false); /* the old file keeps its cut line */
     (void)fcntl(s->access_fd, F_SETFD, FD_CLOEXEC); /* dup2 clears it; nothing is exec'd */
     fprintf(stderr, SERVER_NAME ": SIGHUP: reopened --access-log %s\n", s->opt.access_log);
 }

@@ -564,7 +564,7 @@ N="the rules file is empty (given with"
 status rules-empty-file 2 "^civic-score: $T/empty.toml: $N -r): a scheme needs at least one \[\[grade\]\]$" -- -r "$T/empty.toml" $D/events.csv
 status rules-dev-null 2 "^civic-score: /dev/null: $N -r): a scheme needs at least one \[\[grade\]\]$" -- -r /dev/null $D/events.csv
 status compare-empty-file 2 "^civic-score: $T/empty.toml: $N --compare): a scheme needs at least one \[\[grade\]\]$" -- $R --compare "$T/empty.toml" $D/events.csv
-status print-rules-dev-null 2 "^civic-score: /dev/null: $N -r): a scheme needs at least one \[\[grade\]\]$" -- --print-rules --rules /dev/null
+status print-rules-dev-null 2 "^civic-score: /dev/null: $N --rules): a scheme needs at least one \[\[grade\]\]$" -- --print-rules --rules /dev/null
 printf '# to be written\n\n' >"$T/comments.toml"
 status rules-comments-only 2 "^civic-score: $T/comments.toml: line 1, column 1: the rules define no \[\[grade\]\]: at least one is required$" -- -r "$T/comments.toml" $D/events.csv
 # standard input by another name, a pipe read twice: refused, not an empty answer

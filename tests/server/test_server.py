@@ -3874,6 +3874,13 @@ def test_rescore(tmp):
           and "rescored" not in srv.output(),
           "rescore: a directory already under these rules is not rewritten, and said so: "
           "%s %s %s %s %s" % (status, body, before, during, srv.output()))
+    # a directory made now holds nothing written under any rules
+    fresh = harness.Server(ARGS.server, os.path.join(tmp, "rescore-fresh"), ["--rescore"])
+    fresh.start()
+    fresh.stop()
+    check("civic-server: --rescore: the data directory holds no events yet: nothing to "
+          "rescore\n" in fresh.output() and "already written" not in fresh.output(),
+          "rescore: a new directory is said to hold no events yet: %s" % fresh.output())
 
 
 def test_rescore_that_fails_changes_nothing(tmp):
