@@ -506,6 +506,13 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
     assert_int_equal(civic_rules_parse_time_ext(r, "2025-01-01T24:00:00", 19, &t, &err),
                      CIVIC_E_EVENT);
     assert_string_equal(err.message, "time of day out of range");
+    /* a bad offset besides: the part out of range, as ever */
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30T10:00:00+24:00", 25, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "day out of range for the month");
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30T10:00:00+0800", 24, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "day out of range for the month");
     assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30 10:00", 16, &t, &err),
                      CIVIC_E_EVENT);
     assert_string_equal(err.message, "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS"
