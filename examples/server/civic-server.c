@@ -213,7 +213,8 @@ static const refused_words COMPACT_WORDS = {
  * the latest past the clock or to 5138 or later (early_warning,
  * future_warning, late_warning), said on standard error as failed
  * compactions are: at most one a minute of each kind, the others counted
- * and the count said with the next one shown, or at the stop.  The answer's `warning` says it every time.  (A client
+ * and the count said with the next one shown, or at the stop.  The
+ * answer's `warning` says it every time.  (A client
  * posting batches of Unix seconds 20251205, 20251206, ... wrote a line a
  * batch.) */
 enum { WARNED_EARLY, WARNED_FUTURE, WARNED_LATE, WARNED_KINDS };
