@@ -952,7 +952,17 @@ def _binary_kind(path, library):
             pass  # not a libcivic, or not the one loaded: main says so next
         except civic.CivicError as e:
             if lead in str(e):
-                return str(e).split(lead, 1)[1]
+                named = str(e).split(lead, 1)[1]
+                # with the command that converts it, as a marked file has it,
+                # its byte order named (iconv reads unmarked UTF-16 as
+                # big-endian), as civic-score says it
+                for width in ("16", "32"):
+                    if named == "UTF-%s text (event logs are UTF-8: convert it first)" % width:
+                        code = "UTF-%s%s" % (width, "LE" if head[:1] != b"\0" else "BE")
+                        return ("%s text (convert it first: iconv -f %s -t UTF-8 %s > %s)"
+                                % (code, code, _quoted(path),
+                                   _quoted(_made_name(path, (), "utf8"))))
+                return named
         return "binary data (it holds NUL bytes; event logs are UTF-8 text)"
     return None
 

@@ -530,10 +530,11 @@ class DaskTest(unittest.TestCase):
         for name, data, what in (("le.csv", text.encode("utf-16"), "UTF-16 text"),
                                  ("be.csv", b"\xfe\xff" + text.encode("utf-16-be"), "UTF-16 text"),
                                  ("le32.csv", text.encode("utf-32"), "UTF-32 text"),
-                                 # without a byte order mark: named by the library's reader
-                                 ("lenb.csv", text.encode("utf-16-le"), "UTF-16 text"),
-                                 ("benb.csv", text.encode("utf-16-be"), "UTF-16 text"),
-                                 ("le32nb.csv", text.encode("utf-32-le"), "UTF-32 text"),
+                                 # without a byte order mark: named by the library's
+                                 # reader, its byte order by civic-score
+                                 ("lenb.csv", text.encode("utf-16-le"), "UTF-16LE text"),
+                                 ("benb.csv", text.encode("utf-16-be"), "UTF-16BE text"),
+                                 ("le32nb.csv", text.encode("utf-32-le"), "UTF-32LE text"),
                                  ("array.json", b'[{"id":"a","subject":"s","type":"x"}]\n',
                                   "a JSON array")):
             path = os.path.join(self.tmp.name, name)
@@ -546,7 +547,8 @@ class DaskTest(unittest.TestCase):
             self.assertIn("%s: not an event log: %s" % (path, what), err)
             # the file to write is named: not le.csv.csv, array.json.jsonl
             made = {"le.csv": "le.utf8.csv", "be.csv": "be.utf8.csv", "le32.csv": "le32.utf8.csv",
-                    "array.json": "array.jsonl"}.get(name)
+                    "lenb.csv": "lenb.utf8.csv", "benb.csv": "benb.utf8.csv",
+                    "le32nb.csv": "le32nb.utf8.csv", "array.json": "array.jsonl"}.get(name)
             if made:
                 self.assertIn(" %s > %s)" % (path, os.path.join(self.tmp.name, made)), err)
 
