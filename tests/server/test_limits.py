@@ -1469,6 +1469,31 @@ def test_stop_under_churn():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def server_with_small_files(port, log, out):
+    """civic-server with --access-log log, its files limited to 700 bytes
+    (RLIMIT_FSIZE: a full disk for the access log), its output into out."""
+    import resource
+    import subprocess
+    return subprocess.Popen(
+        [ARGS.server, "--port", str(port), "--access-log", log], stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                              (700, resource.RLIM_INFINITY)))
+
+
+def get_retrying(port, path):
+    """GET path, tried again for up to 10 s while the server is not up."""
+    for _ in range(200):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", path)
+            c.getresponse().read()
+            c.close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def access_log_past_a_full_disk():
     """A line the disk had room for only in part (here a file-size limit,
     RLIMIT_FSIZE, raised again with prlimit) was followed, once there was
@@ -1482,22 +1507,10 @@ def access_log_past_a_full_disk():
     log = os.path.join(tmp, "access.log")
     port = harness.free_port()
     out = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [ARGS.server, "--port", str(port), "--access-log", log], stdout=out,
-        stderr=subprocess.STDOUT,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
-                                              (700, resource.RLIM_INFINITY)))
+    proc = server_with_small_files(port, log, out)
     try:
         def get(path):
-            for _ in range(200):
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                    c.request("GET", path)
-                    c.getresponse().read()
-                    c.close()
-                    return
-                except OSError:
-                    time.sleep(0.05)
+            get_retrying(port, path)
         for i in range(12):                     # about 150 bytes a line: past 700
             get("/healthz?n=%d" % i)
         time.sleep(0.3)                         # the lines are written after the answers
@@ -1541,22 +1554,10 @@ def access_log_rotated_after_a_cut_line():
     log, old = os.path.join(tmp, "access.log"), os.path.join(tmp, "access.old")
     port = harness.free_port()
     out = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [ARGS.server, "--port", str(port), "--access-log", log], stdout=out,
-        stderr=subprocess.STDOUT,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
-                                              (700, resource.RLIM_INFINITY)))
+    proc = server_with_small_files(port, log, out)
 
     def get(path):
-        for _ in range(200):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                c.request("GET", path)
-                c.getresponse().read()
-                c.close()
-                return
-            except OSError:
-                time.sleep(0.05)
+        get_retrying(port, path)
 
     def said():
         out.seek(0)
